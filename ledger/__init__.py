@@ -1,0 +1,1 @@
+"""The append-only ledger file, its Merkle tree, proofs, checkpoints and audit."""

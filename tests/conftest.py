@@ -1,0 +1,40 @@
+"""Shared fixtures: paths to the shared test vectors and to integration tools.
+
+An integration test asks for a tool through `require_tool`; when the tool is missing it is
+skipped with the reason, except under `ZKP_REQUIRE_INTEGRATIONS=1` (set by `.ci/run`), where
+a missing integration fails the run instead.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+SHARED_TESTDATA = REPO_ROOT.parent / "shared" / "testdata"
+REQUIRE_INTEGRATIONS = os.environ.get("ZKP_REQUIRE_INTEGRATIONS") == "1"
+
+
+def missing(reason: str) -> None:
+    """Skip (or, in CI, fail) a test whose integration is absent."""
+    if REQUIRE_INTEGRATIONS:
+        pytest.fail(f"required integration missing: {reason}")
+    pytest.skip(reason)
+
+
+def require_tool(name: str) -> str:
+    path = shutil.which(name)
+    if path is None:
+        missing(f"'{name}' is not installed (bash .ci/run installs it)")
+    return path
+
+
+@pytest.fixture(scope="session")
+def shared_testdata() -> Path:
+    if not SHARED_TESTDATA.is_dir():
+        missing(f"test vectors live in ../shared/testdata (absent here: {SHARED_TESTDATA}); "
+                "they exist in CI and in development sessions, not in a user's clone")
+    return SHARED_TESTDATA

@@ -1,0 +1,218 @@
+"""Montgomery arithmetic on 32-bit limbs with 64-bit products, generated once per modulus.
+
+The hot routines (mul, add, sub, neg, dbl) are emitted as straight-line Python over scalar
+locals: every input limb is read before any output limb is written, so `out` may alias an input,
+no scratch memory is needed, and the same source compiles with `numba.njit` for the CPU and with
+`numba.cuda.jit(device=True)` for the GPU (where the locals become registers). Every literal is
+a `np.uint64` global so that the GPU compiler never mixes signed and unsigned (which gives float64).
+
+Layout: an element is a 1-D `np.uint32` array of `nlimbs` limbs, least significant first, holding
+a*R mod m in Montgomery form, R = 2^(32*nlimbs).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from types import SimpleNamespace
+
+import numpy as np
+
+LIMB_BITS = 32
+LIMB_MASK = (1 << LIMB_BITS) - 1
+
+
+def int_to_limbs(value: int, nlimbs: int) -> np.ndarray:
+    """Little-endian 32-bit limbs of a non-negative int that fits in `nlimbs` limbs."""
+    if value < 0 or value >> (LIMB_BITS * nlimbs):
+        raise ValueError(f"{value} does not fit in {nlimbs} limbs")
+    return np.array([(value >> (LIMB_BITS * i)) & LIMB_MASK for i in range(nlimbs)], dtype=np.uint32)
+
+
+def limbs_to_int(limbs) -> int:
+    """Inverse of `int_to_limbs` for any 1-D sequence of limbs."""
+    return sum(int(x) << (LIMB_BITS * i) for i, x in enumerate(limbs))
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    """A prime field for Montgomery arithmetic: its modulus and the constants derived from it."""
+
+    name: str
+    modulus: int
+    nlimbs: int
+    r: int = field(init=False)        # R mod m (Montgomery one)
+    r2: int = field(init=False)       # R^2 mod m (to enter Montgomery form)
+    n0: int = field(init=False)       # -m^{-1} mod 2^32
+
+    def __post_init__(self):
+        m, n = self.modulus, self.nlimbs
+        # The no-carry CIOS product below needs the top limb of m below 2^31 - 1.
+        assert m >> (LIMB_BITS * (n - 1)) < (1 << (LIMB_BITS - 1)) - 1, "modulus too wide for no-carry CIOS"
+        object.__setattr__(self, "r", (1 << (LIMB_BITS * n)) % m)
+        object.__setattr__(self, "r2", (1 << (2 * LIMB_BITS * n)) % m)
+        object.__setattr__(self, "n0", (-pow(m, -1, 1 << LIMB_BITS)) % (1 << LIMB_BITS))
+
+    def limbs(self, value: int) -> np.ndarray:
+        return int_to_limbs(value, self.nlimbs)
+
+    def to_mont_int(self, value: int) -> int:
+        return value * self.r % self.modulus
+
+    def from_mont_int(self, value: int) -> int:
+        return value * pow(self.r, -1, self.modulus) % self.modulus
+
+
+def _conditional_subtract(n: int, src: str) -> list[str]:
+    """Lines that write `src{i}` minus the modulus to out if that does not borrow, else `src{i}`."""
+    lines = ["    br = Z"]
+    for i in range(n):
+        lines += [f"    x = {src}{i} - Q{i} - br", f"    d{i} = x & M", "    br = x >> S63"]
+    lines.append("    if br == Z:")
+    lines += [f"        out[{i}] = np.uint32(d{i})" for i in range(n)]
+    lines.append("    else:")
+    lines += [f"        out[{i}] = np.uint32({src}{i})" for i in range(n)]
+    return lines
+
+
+def field_source(spec: FieldSpec) -> str:
+    """Python source of the straight-line routines for one field (see the module docstring)."""
+    n = spec.nlimbs
+    q = spec.limbs(spec.modulus)
+    head = ["import numpy as np", "M = np.uint64(0xFFFFFFFF)", "S = np.uint64(32)", "S63 = np.uint64(63)",
+            "Z = np.uint64(0)", "N0 = np.uint64(%d)" % spec.n0]
+    head += [f"Q{i} = np.uint64({int(q[i])})" for i in range(n)]
+    src = ["\n".join(head)]
+
+    def load(var: str, arr: str) -> list[str]:
+        return [f"    {var}{i} = np.uint64({arr}[{i}])" for i in range(n)]
+
+    # Montgomery product, CIOS without the extra carry word (gnark's variant; valid by the
+    # assertion in FieldSpec).
+    body = ["def mul(out, a, b):"] + load("a", "a") + load("b", "b")
+    body += [f"    t{j} = Z" for j in range(n)]
+    for i in range(n):
+        body += [f"    x = t0 + a0 * b{i}", "    t0 = x & M", "    A = x >> S",
+                 "    m = (t0 * N0) & M", "    x = t0 + m * Q0", "    C = x >> S"]
+        for j in range(1, n):
+            body += [f"    x = t{j} + a{j} * b{i} + A", f"    t{j} = x & M", "    A = x >> S",
+                     f"    x = t{j} + m * Q{j} + C", f"    t{j - 1} = x & M", "    C = x >> S"]
+        body.append(f"    t{n - 1} = C + A")
+    body += _conditional_subtract(n, "t")
+    src.append("\n".join(body))
+
+    body = ["def add(out, a, b):"] + load("a", "a") + load("b", "b") + ["    c = Z"]
+    for i in range(n):
+        body += [f"    x = a{i} + b{i} + c", f"    s{i} = x & M", "    c = x >> S"]
+    body += _conditional_subtract(n, "s")
+    src.append("\n".join(body))
+
+    body = ["def dbl(out, a):"] + load("a", "a") + ["    c = Z"]
+    for i in range(n):
+        body += [f"    x = a{i} + a{i} + c", f"    s{i} = x & M", "    c = x >> S"]
+    body += _conditional_subtract(n, "s")
+    src.append("\n".join(body))
+
+    body = ["def sub(out, a, b):"] + load("a", "a") + load("b", "b") + ["    br = Z"]
+    for i in range(n):
+        body += [f"    x = a{i} - b{i} - br", f"    d{i} = x & M", "    br = x >> S63"]
+    body += ["    if br == Z:"] + [f"        out[{i}] = np.uint32(d{i})" for i in range(n)]
+    body += ["    else:", "        c = Z"]
+    for i in range(n):
+        body += [f"        x = d{i} + Q{i} + c", f"        out[{i}] = np.uint32(x & M)", "        c = x >> S"]
+    src.append("\n".join(body))
+
+    body = ["def neg(out, a):"] + load("a", "a")
+    body.append("    if " + " | ".join(f"a{i}" for i in range(n)) + " == Z:")
+    body += [f"        out[{i}] = np.uint32(0)" for i in range(n)]
+    body += ["    else:", "        br = Z"]
+    for i in range(n):
+        body += [f"        x = Q{i} - a{i} - br", f"        out[{i}] = np.uint32(x & M)", "        br = x >> S63"]
+    src.append("\n".join(body))
+    return "\n\n\n".join(src) + "\n"
+
+
+def _exponent_bits(e: int) -> np.ndarray:
+    """Bits of e, most significant first, for square-and-multiply loops."""
+    return np.array([int(b) for b in bin(e)[2:]], dtype=np.uint8)
+
+
+def compile_field(spec: FieldSpec, jit) -> SimpleNamespace:
+    """Compile the routines of one field with `jit` (a decorator such as `numba.njit`).
+
+    Returns a namespace with `mul, sqr, add, sub, dbl, neg` (out, *inputs: 1-D uint32 arrays,
+    out may alias an input), `copy, set_zero, set_one, is_zero, eq, to_mont, from_mont`,
+    `pow_bits(out, a, bits, tmp)` (exponent as an MSB-first uint8 bit array), and
+    `inv(out, a, tmp)` (Fermat; 0 maps to 0), where `tmp` is scratch of one element.
+    """
+    n = spec.nlimbs
+    namespace: dict = {}
+    exec(compile(field_source(spec), f"<montgomery {spec.name}>", "exec"), namespace)
+    mul = jit(namespace["mul"])
+    add = jit(namespace["add"])
+    sub = jit(namespace["sub"])
+    dbl = jit(namespace["dbl"])
+    neg = jit(namespace["neg"])
+    one_mont = spec.limbs(spec.r)
+    r2 = spec.limbs(spec.r2)
+    one_plain = spec.limbs(1)
+    inv_bits = _exponent_bits(spec.modulus - 2)
+
+    @jit
+    def sqr(out, a):
+        mul(out, a, a)
+
+    @jit
+    def copy(out, a):
+        for i in range(n):
+            out[i] = a[i]
+
+    @jit
+    def set_zero(out):
+        for i in range(n):
+            out[i] = np.uint32(0)
+
+    @jit
+    def set_one(out):
+        for i in range(n):
+            out[i] = one_mont[i]
+
+    @jit
+    def is_zero(a):
+        acc = np.uint32(0)
+        for i in range(n):
+            acc |= a[i]
+        return acc == np.uint32(0)
+
+    @jit
+    def eq(a, b):
+        acc = np.uint32(0)
+        for i in range(n):
+            acc |= a[i] ^ b[i]
+        return acc == np.uint32(0)
+
+    @jit
+    def to_mont(out, a):
+        mul(out, a, r2)
+
+    @jit
+    def from_mont(out, a):
+        mul(out, a, one_plain)
+
+    @jit
+    def pow_bits(out, a, bits, tmp):
+        # tmp holds the base so that out may alias a.
+        copy(tmp, a)
+        set_one(out)
+        for k in range(bits.shape[0]):
+            mul(out, out, out)
+            if bits[k] != 0:
+                mul(out, out, tmp)
+
+    @jit
+    def inv(out, a, tmp):
+        pow_bits(out, a, inv_bits, tmp)
+
+    return SimpleNamespace(spec=spec, nlimbs=n, mul=mul, sqr=sqr, add=add, sub=sub, dbl=dbl, neg=neg,
+                           copy=copy, set_zero=set_zero, set_one=set_one, is_zero=is_zero, eq=eq,
+                           to_mont=to_mont, from_mont=from_mont, pow_bits=pow_bits, inv=inv,
+                           exponent_bits=_exponent_bits)

@@ -147,3 +147,21 @@ class PrimeField:
 
 FQ = PrimeField(FQ_SPEC, fq)
 FR = PrimeField(FR_SPEC, fr)
+
+
+# --- Fq2 ------------------------------------------------------------------------------------
+from kernels.ff.fq2 import compile_fq2  # noqa: E402  (needs fq above)
+
+fq2 = compile_fq2(fq, cpu_jit)
+
+
+def fq2_from_ints(values) -> np.ndarray:
+    """(m, 2, 12) Montgomery array of (c0, c1) int pairs."""
+    pairs = list(values)
+    return FQ.from_ints([c for pair in pairs for c in pair]).reshape(len(pairs), 2, FQ.nlimbs)
+
+
+def fq2_to_ints(mont: np.ndarray) -> list[tuple[int, int]]:
+    """(c0, c1) int pairs of a Montgomery array of shape (..., 2, 12), flattened in C order."""
+    flat = FQ.to_ints(mont)
+    return [(flat[k], flat[k + 1]) for k in range(0, len(flat), 2)]

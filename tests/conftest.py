@@ -8,6 +8,12 @@ a missing integration fails the run instead.
 from __future__ import annotations
 
 import os
+
+# CUDA kernels run in Numba's simulator unless the run is on a real GPU (bench/gpu_check.py sets
+# ZKP_GPU_TESTS=1). Numba reads this once, at import, so it must be set before anything imports it.
+if os.environ.get("ZKP_GPU_TESTS") != "1":
+    os.environ["NUMBA_ENABLE_CUDASIM"] = "1"
+ON_REAL_GPU = os.environ.get("ZKP_GPU_TESTS") == "1"
 import shutil
 from pathlib import Path
 
@@ -38,3 +44,18 @@ def shared_testdata() -> Path:
         missing(f"test vectors live in ../shared/testdata (absent here: {SHARED_TESTDATA}); "
                 "they exist in CI and in development sessions, not in a user's clone")
     return SHARED_TESTDATA
+
+
+@pytest.fixture
+def cuda_device():
+    """numba.cuda for kernel tests: the simulator in CI, the real GPU under ZKP_GPU_TESTS=1."""
+    import warnings
+
+    from numba import cuda
+
+    if ON_REAL_GPU and not cuda.is_available():
+        pytest.fail("ZKP_GPU_TESTS=1 but numba.cuda sees no GPU")
+    with warnings.catch_warnings():
+        # The simulator runs the limb arithmetic on NumPy scalars, which warn on intended wrap-around.
+        warnings.filterwarnings("ignore", "overflow encountered", RuntimeWarning)
+        yield cuda

@@ -1,0 +1,1 @@
+"""Reproducible benchmarks; each writes machine-readable results under bench/results/."""

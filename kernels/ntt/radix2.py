@@ -70,9 +70,10 @@ def _ntt_stages(x, tw, logn, block_log, nchunks):
 
 
 @njit(parallel=True, nogil=True)
-def _scale_by_powers(x, base, first, nchunks, overwrite):
-    # x[i] <- first·base^i·x[i] (or just first·base^i when overwrite); each chunk jumps to its
-    # start power by square-and-multiply, then steps by one product per element.
+def scale_by_powers(x, base, first, nchunks, overwrite):
+    """x[i] <- first·base^i·x[i] on an (m, 8) Montgomery array, or x[i] <- first·base^i when
+    `overwrite`; base and first are Montgomery elements. Parallel over `nchunks` ranges."""
+    # Each chunk jumps to its start power by square-and-multiply, then steps one product per row.
     m = x.shape[0]
     per = (m + nchunks - 1) // nchunks
     for c in prange(nchunks):
@@ -114,7 +115,8 @@ def _fold_twiddles(tw, n):
         h >>= 1
 
 
-def _nchunks() -> int:
+def default_chunks() -> int:
+    """Chunks per parallel loop: a few per thread, so that uneven chunks still balance."""
     return 4 * numba.get_num_threads()
 
 
@@ -126,7 +128,7 @@ def twiddles(n: int, omega: int) -> np.ndarray:
     """
     tw = np.zeros((max(n, 2), NLIMBS), np.uint32)
     if n >= 2:
-        _scale_by_powers(tw[n // 2:], FR.element(omega), FR.element(1), _nchunks(), True)
+        scale_by_powers(tw[n // 2:], FR.element(omega), FR.element(1), default_chunks(), True)
         _fold_twiddles(tw, n)
     tw.setflags(write=False)
     return tw
@@ -174,7 +176,7 @@ def ntt_inplace(values: np.ndarray, inverse: bool = False, *, omega: int | None 
     if inverse:
         root = pow(root, -1, R)
     _bit_reverse_permute(values, logn)
-    _ntt_stages(values, twiddles(n, root), logn, BLOCK_LOG, _nchunks())
+    _ntt_stages(values, twiddles(n, root), logn, BLOCK_LOG, default_chunks())
     if inverse:
         _scale(values, FR.element(pow(n, -1, R)))
     return values
@@ -197,7 +199,7 @@ def coset_ntt_inplace(values: np.ndarray, shift: int, *, omega: int | None = Non
     if shift % R == 0:
         raise ValueError("coset shift must be a non-zero element of Fr")
     root = resolve_root(values.shape[0], omega)   # before touching values, so errors leave them intact
-    _scale_by_powers(values, FR.element(shift % R), FR.element(1), _nchunks(), False)
+    scale_by_powers(values, FR.element(shift % R), FR.element(1), default_chunks(), False)
     return ntt_inplace(values, omega=root)
 
 
@@ -211,9 +213,9 @@ def coset_intt_inplace(values: np.ndarray, shift: int, *, omega: int | None = No
     if n > 1:
         root = pow(resolve_root(n, omega), -1, R)
         _bit_reverse_permute(values, logn)
-        _ntt_stages(values, twiddles(n, root), logn, BLOCK_LOG, _nchunks())
+        _ntt_stages(values, twiddles(n, root), logn, BLOCK_LOG, default_chunks())
     # One pass applies both 1/n and shift^(-i).
-    _scale_by_powers(values, FR.element(pow(shift, -1, R)), FR.element(pow(n, -1, R)), _nchunks(), False)
+    scale_by_powers(values, FR.element(pow(shift, -1, R)), FR.element(pow(n, -1, R)), default_chunks(), False)
     return values
 
 

@@ -1,0 +1,412 @@
+"""Ledger commands of `zkp-ledger`: init, keygen, notarize, list, history, show, verify,
+inclusion, consistency, checkpoint, audit.
+
+Proof checks plug in through `ENTRY_VERIFIERS`: the module that proves statistics registers
+`ENTRY_VERIFIERS["statistics"] = fn` with `fn(ledger, entry) -> str` (a one-line summary; raise
+PipelineError when the proofs do not verify). `verify` and `audit --proofs` call it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import json
+import sys
+import time
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Callable, Iterator
+
+from ledger import Entry, Ledger
+from ledger.audit import audit, known_verifiers, write_report
+from ledger.checkpoint import SigningKey, load_verifier, open_checkpoint, sign_checkpoint, verify_checkpoint_against
+from ledger.entry import check_name
+from ledger.errors import CheckpointError, LedgerError, ProofError, RecordError
+from ledger.merkle import BLAKE3, verify_consistency, verify_inclusion
+from pipeline import __version__
+from pipeline.errors import InputError, PipelineError
+
+TOOL = f"zkp-ledger {__version__}"
+DEFAULT_KEY = "keys/signer.key"  # relative to the ledger's directory
+
+
+def _verify_notarization(ledger: Ledger, entry: Entry) -> str:
+    return "notarization: no proofs to check (raw-bytes commitment only; use --data to re-hash)"
+
+
+def _verify_statistics_unavailable(ledger: Ledger, entry: Entry) -> str:
+    raise PipelineError("proof verification for statistics entries is not available yet")
+
+
+ENTRY_VERIFIERS: dict[str, Callable[[Ledger, Entry], str]] = {
+    "genesis": lambda ledger, entry: "genesis entry: origin and hash of the log",
+    "notarization": _verify_notarization,
+    "statistics": _verify_statistics_unavailable,
+}
+
+
+# --- helpers -----------------------------------------------------------------------------------
+
+
+def _b64(b: bytes) -> str:
+    return base64.b64encode(b).decode()
+
+
+def _emit(args, doc: dict, text: str) -> None:
+    if args.json:
+        print(json.dumps(doc, indent=2, sort_keys=True))
+    else:
+        print(text)
+
+
+def _open(args) -> Ledger:
+    ledger = Ledger.open(args.ledger)
+    if ledger.torn_tail:
+        done = "cut off" if ledger.torn_tail_cut else "ignored (the file is not writable)"
+        print(f"zkp-ledger: note: {ledger.path}: {ledger.torn_tail} bytes of an append that did not finish "
+              f"were {done}", file=sys.stderr)
+    return ledger
+
+
+def _key_path(args, ledger_path: Path) -> Path:
+    return Path(args.key) if getattr(args, "key", None) else ledger_path.parent / DEFAULT_KEY
+
+
+def _signer_text(ledger: Ledger) -> str | None:
+    pub = ledger.dir / (DEFAULT_KEY + ".pub")
+    try:
+        return load_verifier(str(pub)).text() if pub.is_file() else ledger.genesis.get("signer")
+    except LedgerError:
+        return ledger.genesis.get("signer")
+
+
+def _check_name(value: str, what: str) -> str:
+    try:
+        return check_name(value, what)
+    except RecordError as exc:
+        raise InputError(str(exc)) from None
+
+
+@contextmanager
+def progress_reporter(label: str, total: int) -> Iterator[Callable[[int], None]]:
+    """A callback counting bytes: a rich progress bar on a terminal, plain log lines elsewhere."""
+    if sys.stderr.isatty() and total:
+        from rich.progress import (BarColumn, DownloadColumn, Progress, TimeRemainingColumn,
+                                   TransferSpeedColumn)
+        with Progress("[progress.description]{task.description}", BarColumn(), DownloadColumn(),
+                      TransferSpeedColumn(), TimeRemainingColumn(), transient=True) as bar:
+            task = bar.add_task(label, total=total)
+            yield lambda n: bar.advance(task, n)
+        return
+    state = {"done": 0, "last": time.monotonic()}
+
+    def tick(n: int) -> None:
+        state["done"] += n
+        now = time.monotonic()
+        if now - state["last"] >= 10:
+            state["last"] = now
+            pct = f" ({100 * state['done'] / total:.0f}%)" if total else ""
+            print(f"zkp-ledger: {label}: {state['done'] / 1e9:.2f} GB{pct}", file=sys.stderr)
+    yield tick
+
+
+def _entry_summary(e: Entry) -> dict:
+    r = e.record
+    data = r.get("data") or {}
+    return {"index": e.index, "id": e.id, "kind": e.kind, "name": r.get("name"), "version": r.get("version"),
+            "tag": r.get("tag"), "parent": r.get("parent"), "time": r.get("time"), "rows": r.get("rows"),
+            "format": data.get("format"), "size": data.get("size"), "root": data.get("root")}
+
+
+def _entry_line(e: Entry) -> str:
+    s = _entry_summary(e)
+    if e.kind == "genesis":
+        return f"{s['index']:>6}  {e.id[:16]}  genesis  origin {e.record.get('origin')}  {s['time']}"
+    rows = "" if s["rows"] is None else f"{s['rows']} rows  "
+    tag = f" [{s['tag']}]" if s["tag"] else ""
+    return (f"{s['index']:>6}  {e.id[:16]}  {s['kind']:<12} {s['name']}@{s['version']}{tag}  "
+            f"{s['format']}  {s['size']} bytes  {rows}{s['time']}")
+
+
+# --- commands ----------------------------------------------------------------------------------
+
+
+def cmd_init(args) -> int:
+    import secrets
+
+    path = Path(args.ledger)
+    if path.exists():
+        raise LedgerError(f"ledger {path} already exists")
+    ledger_origin = _check_name(args.origin, "origin") if args.origin else f"zkp-ledger/{secrets.token_hex(8)}"
+    key = None
+    if args.key:
+        key = SigningKey.load(args.key)
+        pub = path.parent / (DEFAULT_KEY + ".pub")
+        pub.parent.mkdir(parents=True, exist_ok=True)
+        if not pub.exists():
+            pub.write_text(key.verifier.text() + "\n")
+    elif not args.no_key:
+        key_path = path.parent / DEFAULT_KEY
+        if key_path.exists():
+            raise LedgerError(f"{key_path} already exists; pass --key {key_path} to use it")
+        key = SigningKey.generate(ledger_origin)
+        key.save(key_path)
+    ledger = Ledger.create(path, origin=ledger_origin, signer=key.verifier.text() if key else None, tool=TOOL)
+    doc = {"ledger": str(ledger.path), "origin": ledger.origin, "size": ledger.size,
+           "root": _b64(ledger.root()), "signer": key.verifier.text() if key else None}
+    _emit(args, doc, f"created ledger {ledger.path} (origin {ledger.origin})"
+          + (f"\nsigning key: {key.verifier.text()}" if key else "\nno signing key (make one with keygen)"))
+    return 0
+
+
+def cmd_keygen(args) -> int:
+    path = Path(args.ledger)
+    out = Path(args.out) if args.out else path.parent / DEFAULT_KEY
+    name = args.name
+    if not name:
+        try:
+            with Ledger.open(path) as ledger:
+                name = ledger.origin
+        except LedgerError:
+            name = "zkp-ledger"
+    key = SigningKey.generate(name)
+    pub = key.save(out)
+    _emit(args, {"key": str(out), "vkey": key.verifier.text(), "vkey_file": str(pub)},
+          f"wrote {out} (private, mode 0600) and {pub}\nverifier key: {key.verifier.text()}")
+    return 0
+
+
+def cmd_notarize(args) -> int:
+    from pipeline.notarize import notarize, total_size
+
+    name = _check_name(args.name, "dataset name")
+    tag = _check_name(args.tag, "tag") if args.tag else None
+    ledger = _open(args)  # fail before the long read if the ledger is missing or damaged
+    parent = None
+    if args.parent:
+        parent = ledger.resolve(args.parent).id
+    dataset = Path(args.dataset)
+    with progress_reporter(f"notarize {dataset.name}", total_size(dataset)) as tick:
+        n = notarize(dataset, fmt=args.format, scan=not args.bytes_only, chunk_size=args.chunk_size, progress=tick)
+    record = {"kind": "notarization", "name": name, "tag": tag, "tool": TOOL, "signer": _signer_text(ledger),
+              "data": n.data_record(), "schema": n.schema, "rows": n.rows, "encoding": None}
+    if parent is not None:
+        record["parent"] = parent
+    entry = ledger.append(record)
+    doc = {**_entry_summary(entry), "ledger_size": ledger.size, "ledger_root": _b64(ledger.root())}
+    _emit(args, doc, f"notarized {dataset} as {name}@{entry.version} (entry {entry.index}, id {entry.id[:16]})\n"
+          f"  {n.format}, {n.size} bytes, root {n.root}" + ("" if n.rows is None else f", {n.rows} rows"))
+    return 0
+
+
+def cmd_list(args) -> int:
+    ledger = _open(args)
+    entries = list(ledger.entries())
+    if args.json:
+        print(json.dumps({"size": ledger.size, "root": _b64(ledger.root()),
+                          "entries": [_entry_summary(e) for e in entries]}, indent=2, sort_keys=True))
+    else:
+        for e in entries:
+            print(_entry_line(e))
+    return 0
+
+
+def cmd_history(args) -> int:
+    ledger = _open(args)
+    entries = ledger.history(args.name)
+    if not entries:
+        raise InputError(f"no dataset named {args.name!r} in {ledger.path} (see `zkp-ledger list`)")
+    if args.json:
+        print(json.dumps({"name": args.name, "versions": [_entry_summary(e) for e in entries]}, indent=2, sort_keys=True))
+    else:
+        for e in entries:
+            print(_entry_line(e))
+    return 0
+
+
+def cmd_show(args) -> int:
+    ledger = _open(args)
+    e = ledger.resolve(args.entry)
+    doc = {"index": e.index, "id": e.id, "entry": e.record, "leaf": _b64(e.leaf), "leafHash": _b64(e.leaf_hash),
+           "leafRule": "leaf = canonical JSON of entry (sorted keys, no spaces, UTF-8); "
+                       "leafHash = BLAKE3(0x00 || leaf)",
+           "treeSize": ledger.size, "root": _b64(ledger.root())}
+    _emit(args, doc, f"entry {e.index}  id {e.id}\n" + json.dumps(e.record, indent=2, sort_keys=True, ensure_ascii=False))
+    return 0
+
+
+def cmd_verify(args) -> int:
+    ledger = _open(args)
+    e = ledger.resolve(args.entry)
+    verify_inclusion(BLAKE3, e.index, ledger.size, e.leaf_hash, ledger.inclusion_proof(e.index), ledger.root())
+    checks = [f"entry {e.index} is included in the ledger's tree of {ledger.size} (root {_b64(ledger.root())})"]
+    verifier = ENTRY_VERIFIERS.get(e.kind)
+    if verifier is None:
+        raise PipelineError(f"no verifier for entry kind {e.kind!r}")
+    checks.append(verifier(ledger, e))
+    diffs: list[str] = []
+    if args.data:
+        from pipeline.notarize import compare, total_size
+
+        data = e.record.get("data")
+        if not data:
+            raise InputError(f"entry {e.index} has no data commitment to compare with")
+        with progress_reporter("re-hash", total_size(Path(args.data))) as tick:
+            diffs = compare(data, args.data, progress=tick)
+        checks.append(f"{args.data}: " + ("bytes match the entry" if not diffs else "DIFFERS: " + "; ".join(diffs)))
+    ok = not diffs
+    _emit(args, {"entry": _entry_summary(e), "ok": ok, "checks": checks, "differences": diffs},
+          ("OK" if ok else "FAILED") + f" {e.name or e.kind}@{e.version} (entry {e.index})\n  " + "\n  ".join(checks))
+    if not ok:
+        print(f"zkp-ledger verify: error: {args.data} does not match entry {e.index}: {diffs[0]}", file=sys.stderr)
+    return 0 if ok else 1
+
+
+def cmd_inclusion(args) -> int:
+    ledger = _open(args)
+    e = ledger.resolve(args.entry)
+    size = ledger.size if args.size is None else args.size
+    if not e.index < size <= ledger.size:
+        raise InputError(f"--size must be in {e.index + 1}..{ledger.size} for entry {e.index}")
+    proof = ledger.inclusion_proof(e.index, size)
+    doc = {"leafIdx": e.index, "treeSize": size, "root": _b64(ledger.root(size)), "leafHash": _b64(e.leaf_hash),
+           "proof": [_b64(p) for p in proof]}
+    _emit(args, doc, f"inclusion of entry {e.index} in the tree of {size} entries (BLAKE3, RFC 9162)\n"
+          f"root {doc['root']}\nleaf hash {doc['leafHash']}\n" + "\n".join(doc["proof"]))
+    return 0
+
+
+def cmd_consistency(args) -> int:
+    ledger = _open(args)
+    new = ledger.size if args.new_size is None else args.new_size
+    if not 0 < args.old_size <= new <= ledger.size:
+        raise InputError(f"sizes must satisfy 0 < OLD_SIZE <= NEW_SIZE <= {ledger.size}")
+    proof = ledger.consistency_proof(args.old_size, new)
+    doc = {"size1": args.old_size, "size2": new, "root1": _b64(ledger.root(args.old_size)),
+           "root2": _b64(ledger.root(new)), "proof": [_b64(p) for p in proof]}
+    _emit(args, doc, f"consistency of the tree of {args.old_size} entries with that of {new} (BLAKE3, RFC 9162)\n"
+          f"root1 {doc['root1']}\nroot2 {doc['root2']}\n" + "\n".join(doc["proof"]))
+    return 0
+
+
+def cmd_checkpoint(args) -> int:
+    ledger = _open(args)
+    verifiers = [load_verifier(v) for v in args.vkey] + known_verifiers(ledger)
+    if args.verify:
+        try:
+            note = Path(args.verify).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise InputError(f"{args.verify}: cannot read checkpoint ({exc})") from None
+        cp = open_checkpoint(note, verifiers)
+        proof = verify_checkpoint_against(ledger, cp)
+        doc = {"ok": True, "origin": cp.origin, "size1": cp.size, "size2": ledger.size, "root1": _b64(cp.root),
+               "root2": _b64(ledger.root()), "proof": [_b64(p) for p in proof], "signers": list(cp.signers)}
+        _emit(args, doc, f"OK: checkpoint at size {cp.size} signed by {', '.join(cp.signers)} is consistent with "
+              f"the ledger at size {ledger.size}")
+        return 0
+    key = SigningKey.load(_key_path(args, ledger.path))
+    note = sign_checkpoint(key, ledger.origin, ledger.size, ledger.root())
+    ledger.checkpoints_dir.mkdir(exist_ok=True)
+    out = ledger.checkpoints_dir / f"{ledger.size:012d}-{key.verifier.id.hex()}.note"
+    out.write_text(note, encoding="utf-8")
+    _emit(args, {"file": str(out), "note": note, "size": ledger.size, "root": _b64(ledger.root())}, note.rstrip("\n"))
+    return 0
+
+
+def cmd_audit(args) -> int:
+    verifiers = [load_verifier(v) for v in args.vkey]
+    check = None
+    if args.proofs:
+        def check(ledger: Ledger, entry: Entry) -> str:
+            return ENTRY_VERIFIERS[entry.kind](ledger, entry)
+        stats = ENTRY_VERIFIERS["statistics"]
+        if stats is _verify_statistics_unavailable:
+            # Fail up front rather than flag every statistics entry as bad.
+            with Ledger.open(args.ledger) as ledger:
+                if any(e.kind == "statistics" for e in ledger.entries()):
+                    stats(ledger, None)
+    if args.report and Path(args.report).suffix not in (".html", ".htm", ".json"):
+        raise InputError(f"--report {args.report}: the file must end in .html or .json")
+    report = audit(args.ledger, verifiers=verifiers, entry_check=check)
+    if args.report:
+        if Path(args.report).is_dir():
+            raise InputError(f"--report {args.report}: is a directory; give a file name")
+        write_report(report, args.report)
+    if args.json:
+        print(json.dumps(report.to_dict(), indent=2, sort_keys=True))
+    else:
+        for c in report.checks:
+            print(f"{'ok  ' if c['ok'] else 'FAIL'} {c['check']}: {c['detail']}")
+        for c in report.checkpoints:
+            print(f"{'ok  ' if c['ok'] else 'FAIL'} checkpoint {c['file']}: {c['detail']}")
+        bad = [x for x in report.entries if not x["ok"]]
+        print(f"{'ok  ' if not bad else 'FAIL'} entries: {len(report.entries) - len(bad)} of {len(report.entries)} check")
+        print("audit " + ("passed" if report.ok else "FAILED") + (f"; report in {args.report}" if args.report else ""))
+    if not report.ok:
+        print(f"zkp-ledger audit: error: {report.problems()[0]}", file=sys.stderr)
+    return 0 if report.ok else 1
+
+
+# --- registration ------------------------------------------------------------------------------
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"{text!r} must be positive")
+    return value
+
+
+def register(subparsers, common) -> None:
+    def add(name, func, help_text):
+        p = subparsers.add_parser(name, parents=[common], help=help_text, description=help_text)
+        p.set_defaults(func=func)
+        return p
+
+    p = add("init", cmd_init, "create an empty ledger and its Ed25519 signing key")
+    p.add_argument("--origin", help="log origin for checkpoints (default: zkp-ledger/<random>)")
+    g = p.add_mutually_exclusive_group()
+    g.add_argument("--key", help="use this existing signing key file instead of making one")
+    g.add_argument("--no-key", action="store_true", help="make no signing key")
+
+    p = add("keygen", cmd_keygen, "make an Ed25519 signing key (signed-note format) and its verifier key")
+    p.add_argument("--name", help="key name (default: the ledger's origin)")
+    p.add_argument("--out", help=f"key file (default: <ledger dir>/{DEFAULT_KEY}); the verifier key goes to OUT.pub")
+
+    p = add("notarize", cmd_notarize, "record the BLAKE3 Merkle root, schema and row count of a file or directory")
+    p.add_argument("dataset", metavar="DATASET", help="a file, or a directory (all its files, sorted)")
+    p.add_argument("--name", required=True, help="dataset name; versions count up per name")
+    p.add_argument("--tag", help="a label for this version")
+    p.add_argument("--parent", metavar="ENTRY", help="lineage: the entry this dataset derives from "
+                                                     "(default: the previous version of NAME)")
+    p.add_argument("--format", default="auto", choices=["auto", "csv", "tsv", "parquet", "binary"],
+                   help="how to read schema and rows (default: detect)")
+    p.add_argument("--bytes-only", action="store_true", help="hash the bytes only; skip schema and row count")
+    from pipeline.notarize import CHUNK_SIZE
+    p.add_argument("--chunk-size", type=_positive_int, default=CHUNK_SIZE, help=f"bytes per Merkle leaf (default {CHUNK_SIZE})")
+
+    add("list", cmd_list, "list the entries of the ledger")
+    p = add("history", cmd_history, "list the versions of one dataset")
+    p.add_argument("name", metavar="NAME")
+    p = add("show", cmd_show, "print one entry (ENTRY: index, entry id, NAME@VERSION or NAME)")
+    p.add_argument("entry", metavar="ENTRY")
+    p = add("verify", cmd_verify, "check an entry's inclusion and proofs; with --data, re-hash the data")
+    p.add_argument("entry", metavar="ENTRY")
+    p.add_argument("--data", metavar="DATASET", help="re-hash this file or directory and compare with the entry")
+    p = add("inclusion", cmd_inclusion, "print the RFC 9162 inclusion proof of an entry")
+    p.add_argument("entry", metavar="ENTRY")
+    p.add_argument("--size", type=_positive_int, help="tree size to prove against (default: the whole ledger)")
+    p = add("consistency", cmd_consistency, "print the RFC 9162 consistency proof between two tree sizes")
+    p.add_argument("old_size", metavar="OLD_SIZE", type=_positive_int)
+    p.add_argument("new_size", metavar="NEW_SIZE", type=_positive_int, nargs="?")
+    p = add("checkpoint", cmd_checkpoint, "sign the current tree head (C2SP checkpoint), or --verify an old one")
+    p.add_argument("--key", help=f"signing key file (default: <ledger dir>/{DEFAULT_KEY})")
+    p.add_argument("--verify", metavar="NOTE", help="check a saved checkpoint against today's ledger")
+    p.add_argument("--vkey", action="append", default=[], help="trusted verifier key (text or file); repeatable")
+    p = add("audit", cmd_audit, "recheck every record, the Merkle root, every checkpoint")
+    p.add_argument("--proofs", action="store_true", help="also verify every entry's proofs")
+    p.add_argument("--report", metavar="FILE", help="write the report as FILE.html or FILE.json")
+    p.add_argument("--vkey", action="append", default=[], help="trusted verifier key (text or file); repeatable")

@@ -48,7 +48,7 @@ class VerifierKey:
     @classmethod
     def parse(cls, vkey: str) -> "VerifierKey":
         """From the text form `<name>+<id hex>+<base64(0x01 || key)>`; raises CheckpointError."""
-        parts = vkey.strip().split("+")
+        parts = vkey.strip().split("+", 2)  # base64 may hold "+"
         if len(parts) != 3:
             raise CheckpointError("a verifier key reads NAME+KEYID+BASE64")
         name, hex_id, b64 = parts
@@ -79,7 +79,7 @@ class SigningKey:
 
     @classmethod
     def parse(cls, skey: str) -> "SigningKey":
-        parts = skey.strip().split("+")
+        parts = skey.strip().split("+", 4)
         if len(parts) != 5 or parts[:2] != ["PRIVATE", "KEY"]:
             raise CheckpointError("a signing key reads PRIVATE+KEY+NAME+KEYID+BASE64")
         name, hex_id, b64 = parts[2:]

@@ -325,12 +325,12 @@ def cmd_audit(args) -> int:
             with Ledger.open(args.ledger) as ledger:
                 if any(e.kind == "statistics" for e in ledger.entries()):
                     stats(ledger, None)
+    if args.report and Path(args.report).is_dir():
+        raise InputError(f"--report {args.report}: is a directory; give a file name")
     if args.report and Path(args.report).suffix not in (".html", ".htm", ".json"):
         raise InputError(f"--report {args.report}: the file must end in .html or .json")
     report = audit(args.ledger, verifiers=verifiers, entry_check=check)
     if args.report:
-        if Path(args.report).is_dir():
-            raise InputError(f"--report {args.report}: is a directory; give a file name")
         write_report(report, args.report)
     if args.json:
         print(json.dumps(report.to_dict(), indent=2, sort_keys=True))

@@ -70,7 +70,7 @@ def compile_towers(fq, fq2, jit) -> SimpleNamespace:
 
     Returns a namespace with `fq6` and `fq12` namespaces (routines listed in their docstrings below).
     """
-    f_eq, f_is_zero, f_one = fq.eq, fq.is_zero, fq.set_one
+    f_eq, f_is_zero = fq.eq, fq.is_zero
     e_add, e_sub, e_dbl, e_neg, e_conj = fq2.add, fq2.sub, fq2.dbl, fq2.neg, fq2.conj
     e_copy, e_zero, e_one, e_is_zero, e_eq = fq2.copy, fq2.set_zero, fq2.set_one, fq2.is_zero, fq2.eq
     e_mul, e_sqr, e_nr, e_inv = fq2.mul, fq2.sqr, fq2.mul_by_nonresidue, fq2.inv
@@ -478,10 +478,13 @@ def new_scratch(rows: int = SCRATCH_ROWS) -> np.ndarray:
 # --- Python conversions (tests, debugging, known answers) -----------------------------------
 def fq6_from_ints(value) -> np.ndarray:
     """(3, 2, 12) Montgomery array of ((c0.re, c0.im), (c1.re, c1.im), (c2.re, c2.im)) ints."""
-    coeffs = [int(c) for pair in value for c in pair]
-    if len(coeffs) != 6:
-        raise ValueError(f"an Fq6 element has 3 Fq2 coefficients, got {value!r}")
-    return FQ.from_ints(coeffs).reshape(3, 2, FQ.nlimbs)
+    try:
+        pairs = [tuple(pair) for pair in value]
+    except TypeError:
+        pairs = []
+    if len(pairs) != 3 or any(len(pair) != 2 for pair in pairs):
+        raise ValueError(f"an Fq6 element is 3 (re, im) pairs of ints, got {value!r}")
+    return FQ.from_ints([int(c) for pair in pairs for c in pair]).reshape(3, 2, FQ.nlimbs)
 
 
 def fq6_to_ints(mont: np.ndarray) -> tuple:

@@ -9,8 +9,9 @@ e(P, Q) = (f_{x,Q}(P))^(3 (p^12 - 1) / r) with the seed x = -0xd201000000010000 
   Hayashida-Hayasaka-Teruya (eprint 2020/875): 3 (p^4 - p^2 + 1)/r = (x - 1)^2 (x + p)(x^2 + p^2 - 1) + 3,
   five exponentiations by x with cyclotomic squarings.
 
-The value is the cube of the reduced Tate-style pairing (p^12 - 1)/r power, as in arkworks, blst and
-zkcrypto; cubing is a bijection on GT (3 does not divide r), so products and checks are unaffected.
+The value is the cube of f^((p^12 - 1)/r), the same element zkcrypto/bls12_381 gives (the tests check
+its published e(G1, G2)); py_ecc's pairing(Q, P) is a v with ours = v^(-3) (py_ecc neither conjugates
+nor cubes). Cubing is a bijection on GT (3 does not divide r), so products and checks are unaffected.
 
 Points: a G1 point is a (2, 12) uint32 Montgomery array [x, y]; a G2 point a (2, 2, 12) array
 [x, y] of Fq2 [c0, c1]; all-zero coordinates denote the point at infinity (its pairings are 1).

@@ -1,0 +1,84 @@
+"""The iden3 binary container of .r1cs, .wtns, .zkey and .ptau files.
+
+Layout (little-endian): 4-byte magic, u32 version, u32 number of sections, then each section as
+u32 type, u64 size, and its bytes. A type may repeat; readers here take its first occurrence.
+"""
+
+from __future__ import annotations
+
+import mmap
+import struct
+from dataclasses import dataclass
+from pathlib import Path
+
+from pipeline.errors import InputError
+
+
+@dataclass
+class BinFile:
+    """An opened container: its path, version, the whole file as a buffer, and section spans."""
+
+    path: Path
+    version: int
+    data: memoryview
+    sections: dict[int, tuple[int, int]]      # type -> (offset, size) of the first such section
+
+    def section(self, kind: int) -> memoryview:
+        """The bytes of section `kind`; raises InputError naming the file when it is absent."""
+        if kind not in self.sections:
+            raise InputError(f"{self.path}: section {kind} is missing")
+        off, size = self.sections[kind]
+        return self.data[off:off + size]
+
+
+def read_binfile(path, magic: bytes, max_version: int) -> BinFile:
+    """Open an iden3 container, checking magic, version and that every section fits in the file.
+
+    Raises InputError naming the file for a wrong magic, an unknown version or truncation.
+    """
+    path = Path(path)
+    with open(path, "rb") as f:
+        size = f.seek(0, 2)
+        if size < 12:
+            raise InputError(f"{path}: not a {magic.decode()} file (only {size} bytes)")
+        data = memoryview(mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ))
+    got, version, count = struct.unpack_from("<4sII", data)
+    if got != magic:
+        raise InputError(f"{path}: not a {magic.decode()} file (magic {bytes(got)!r})")
+    if not 1 <= version <= max_version:
+        raise InputError(f"{path}: unsupported {magic.decode()} version {version}")
+    sections: dict[int, tuple[int, int]] = {}
+    pos = 12
+    for _ in range(count):
+        if pos + 12 > size:
+            raise InputError(f"{path}: truncated (section header at byte {pos} of {size})")
+        kind, length = struct.unpack_from("<IQ", data, pos)
+        pos += 12
+        if pos + length > size:
+            raise InputError(f"{path}: truncated (section {kind} needs {length} bytes at {pos}, file has {size})")
+        sections.setdefault(kind, (pos, length))
+        pos += length
+    return BinFile(path, version, data, sections)
+
+
+class Reader:
+    """Sequential little-endian reads within one section, with a truncation check."""
+
+    def __init__(self, buf: memoryview, where: str):
+        self.buf, self.pos, self.where = buf, 0, where
+
+    def take(self, n: int) -> memoryview:
+        if self.pos + n > len(self.buf):
+            raise InputError(f"{self.where}: section ends early (wanted {n} bytes at {self.pos} of {len(self.buf)})")
+        out = self.buf[self.pos:self.pos + n]
+        self.pos += n
+        return out
+
+    def u32(self) -> int:
+        return struct.unpack("<I", self.take(4))[0]
+
+    def u64(self) -> int:
+        return struct.unpack("<Q", self.take(8))[0]
+
+    def bigint(self, n8: int) -> int:
+        return int.from_bytes(self.take(n8), "little")

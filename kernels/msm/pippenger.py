@@ -90,7 +90,9 @@ def compile_pippenger(curve, element_shape: tuple) -> SimpleNamespace:
             t = np.empty((T_ROWS,) + eshape, np.uint32)
             s = np.empty((S_ROWS, 12), np.uint32)
             neg = np.empty((2,) + eshape, np.uint32)
-            buckets = np.zeros((nb, 4) + eshape, np.uint32)   # ZZ = 0: every bucket starts empty
+            buckets = np.empty((nb, 4) + eshape, np.uint32)
+            for j in range(nb):
+                xyzz_set_inf(buckets[j])
             for k in range(lo, hi):
                 d = digits[w, k]
                 if d > 0:

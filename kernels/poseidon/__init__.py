@@ -10,15 +10,16 @@ t = 3 and t = 5 are the reference instances (R_F = 8, R_P = 57 / 60, published v
 widths take R_P from the security bounds (`rounds.py`). `kernels.poseidon.device` is the CUDA build.
 """
 
+from kernels.poseidon.optimized import OptimizedRounds, optimize
 from kernels.poseidon.grain import GrainLFSR, MdsCheck, mds_security_check
 from kernels.poseidon.params import PoseidonParams, generate_params, poseidon_params
-from kernels.poseidon.permutation import (compile_permutation, montgomery_params, permute_batch_inplace,
+from kernels.poseidon.permutation import (NativeRounds, compile_permutation, native_rounds, permute_batch_inplace,
                                           permute_inplace, poseidon_permutation, poseidon_permutation_ints)
 from kernels.poseidon.rounds import round_numbers, security_bound_rounds
 from kernels.poseidon.sponge import (PoseidonSponge, poseidon_hash, poseidon_hash_batch, poseidon_hash_many,
                                      sponge_domain_tag)
 
-__all__ = ["GrainLFSR", "MdsCheck", "mds_security_check", "PoseidonParams", "generate_params", "poseidon_params",
-           "compile_permutation", "montgomery_params", "permute_batch_inplace", "permute_inplace",
+__all__ = ["OptimizedRounds", "optimize", "GrainLFSR", "MdsCheck", "mds_security_check", "PoseidonParams", "generate_params", "poseidon_params",
+           "NativeRounds", "compile_permutation", "native_rounds", "permute_batch_inplace", "permute_inplace",
            "poseidon_permutation", "poseidon_permutation_ints", "round_numbers", "security_bound_rounds",
            "PoseidonSponge", "poseidon_hash", "poseidon_hash_batch", "poseidon_hash_many", "sponge_domain_tag"]

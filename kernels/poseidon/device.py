@@ -9,7 +9,7 @@ import numpy as np
 from numba import cuda
 
 from kernels.ff.device import device_fields
-from kernels.poseidon.permutation import NLIMBS, T_MAX, _check_states, compile_permutation, montgomery_params
+from kernels.poseidon.permutation import NLIMBS, T_MAX, _check_states, compile_permutation, native_rounds
 
 THREADS_PER_BLOCK = 128
 
@@ -17,12 +17,12 @@ _permute = compile_permutation(device_fields().fr, cuda.jit(device=True)).permut
 
 
 @cuda.jit
-def permute_kernel(states, rc, mds, full_rounds):
+def permute_kernel(states, full_rc, partial_rc, mds, mds_pre, sparse):
     """Permute states[k] in place, thread k; states is (m, t, 8) with t ≤ T_MAX."""
     k = cuda.grid(1)
     if k < states.shape[0]:
         s = cuda.local.array((T_MAX + 1, NLIMBS), np.uint32)
-        _permute(states[k], rc, mds, full_rounds, s)
+        _permute(states[k], full_rc, partial_rc, mds, mds_pre, sparse, s)
 
 
 def permute_batch_device(states: np.ndarray, t: int) -> np.ndarray:
@@ -33,8 +33,8 @@ def permute_batch_device(states: np.ndarray, t: int) -> np.ndarray:
     if t > T_MAX:
         raise ValueError(f"the device build holds states up to t = {T_MAX}, got {t}")
     _check_states(states, t, batch=True)
-    rc, mds, full_rounds = montgomery_params(t)
+    d_rounds = [cuda.to_device(arr) for arr in native_rounds(t)]
     d_states = cuda.to_device(states)
     blocks = max(1, (states.shape[0] + THREADS_PER_BLOCK - 1) // THREADS_PER_BLOCK)
-    permute_kernel[blocks, THREADS_PER_BLOCK](d_states, cuda.to_device(rc), cuda.to_device(mds), full_rounds)
+    permute_kernel[blocks, THREADS_PER_BLOCK](d_states, *d_rounds)
     return d_states.copy_to_host()

@@ -3,18 +3,22 @@
 A state is a (t, 8) uint32 array of Montgomery Fr elements. Each round adds the round constants,
 applies x^5 to every element (full rounds: the first and last R_F/2) or to element 0 only
 (partial rounds), then multiplies by the MDS matrix: new_state = M · state. This is the round
-structure of the reference (hadeshash `poseidonperm_x5_255_*.sage`) and reproduces its vectors.
+structure of the reference (hadeshash `poseidonperm_x5_255_*.sage`), which
+`poseidon_permutation_ints` transcribes; the compiled permutation runs the equivalent fast form
+of `optimized.py` (sparse partial rounds, 2t + 2 products each instead of t² + 3).
 """
 
 from __future__ import annotations
 
 from functools import lru_cache
 from types import SimpleNamespace
+from typing import NamedTuple
 
 import numpy as np
 from numba import njit, prange
 
 from kernels.ff.fields import FR, cpu_jit, fr
+from kernels.poseidon.optimized import optimize
 from kernels.poseidon.params import poseidon_params
 
 NLIMBS = FR.nlimbs
@@ -22,10 +26,11 @@ T_MAX = 16                    # widest state the device build's fixed-size scrat
 
 
 def compile_permutation(fr_ops, jit) -> SimpleNamespace:
-    """Compile `permute(state, rc, mds, full_rounds, s)` over the Fr namespace with `jit`.
+    """Compile `permute(state, full_rc, partial_rc, mds, mds_pre, sparse, s)` over the Fr namespace.
 
-    rc: (rounds, t, 8) Montgomery round constants; mds: (t, t, 8) Montgomery matrix;
-    s: scratch of at least (t + 1, 8) rows. Also returns `sbox(x, tmp)` and `mix(state, mds, s)`.
+    The arguments are the Montgomery arrays of `NativeRounds` (the fast form of `optimized.py`);
+    s is scratch of at least (t + 1, 8) rows. Also returns `sbox(x, tmp)`, `mix(state, m, s)`
+    (dense matrix) and `sparse_mix(state, row, s)`.
     """
     f_mul, f_add, f_copy, f_zero = fr_ops.mul, fr_ops.add, fr_ops.copy, fr_ops.set_zero
 
@@ -36,60 +41,100 @@ def compile_permutation(fr_ops, jit) -> SimpleNamespace:
         f_mul(x, x, tmp)
 
     @jit
-    def mix(state, mds, s):
+    def mix(state, m, s):
         t = state.shape[0]
         for i in range(t):
             f_zero(s[i])
             for j in range(t):
-                f_mul(s[t], mds[i, j], state[j])
+                f_mul(s[t], m[i, j], state[j])
                 f_add(s[i], s[i], s[t])
         for i in range(t):
             f_copy(state[i], s[i])
 
     @jit
-    def permute(state, rc, mds, full_rounds, s):
+    def sparse_mix(state, row, s):
+        # row = [a00, v_1 .. v_{t-1}, w_1 .. w_{t-1}]: x_0 <- a00·x_0 + v·x', x_j <- x_j + w_j·x_0.
         t = state.shape[0]
-        rounds = rc.shape[0]
-        half = full_rounds // 2
-        for r in range(rounds):
-            for i in range(t):
-                f_add(state[i], state[i], rc[r, i])
-            if r < half or r >= rounds - half:
-                for i in range(t):
-                    sbox(state[i], s[t])
-            else:
-                sbox(state[0], s[t])
-            mix(state, mds, s)
+        f_mul(s[0], row[0], state[0])
+        for j in range(1, t):
+            f_mul(s[t], row[j], state[j])
+            f_add(s[0], s[0], s[t])
+        for j in range(1, t):
+            f_mul(s[t], row[t - 1 + j], state[0])
+            f_add(state[j], state[j], s[t])
+        f_copy(state[0], s[0])
 
-    return SimpleNamespace(sbox=sbox, mix=mix, permute=permute)
+    @jit
+    def full_round(state, constants, m, s):
+        t = state.shape[0]
+        for i in range(t):
+            f_add(state[i], state[i], constants[i])
+            sbox(state[i], s[t])
+        mix(state, m, s)
+
+    @jit
+    def permute(state, full_rc, partial_rc, mds, mds_pre, sparse, s):
+        t = state.shape[0]
+        half = full_rc.shape[0] // 2
+        for r in range(half - 1):
+            full_round(state, full_rc[r], mds, s)
+        full_round(state, full_rc[half - 1], mds_pre, s)
+        for i in range(partial_rc.shape[0]):
+            f_add(state[0], state[0], partial_rc[i])
+            sbox(state[0], s[t])
+            sparse_mix(state, sparse[i], s)
+        for r in range(half, full_rc.shape[0]):
+            full_round(state, full_rc[r], mds, s)
+
+    return SimpleNamespace(sbox=sbox, mix=mix, sparse_mix=sparse_mix, permute=permute)
 
 
 _cpu = compile_permutation(fr, cpu_jit)
 _permute = _cpu.permute
 
 
+class NativeRounds(NamedTuple):
+    """Read-only Montgomery arrays of the fast form, in `permute`'s argument order."""
+
+    full_rc: np.ndarray       # (R_F, t, 8)
+    partial_rc: np.ndarray    # (R_P, 8)
+    mds: np.ndarray           # (t, t, 8)
+    mds_pre: np.ndarray       # (t, t, 8)
+    sparse: np.ndarray        # (R_P, 2t - 1, 8)
+
+
 @lru_cache(maxsize=None)
-def montgomery_params(t: int) -> tuple[np.ndarray, np.ndarray, int]:
-    """(rc (rounds, t, 8), mds (t, t, 8), R_F) of `poseidon_params(t)` as read-only Montgomery arrays."""
+def native_rounds(t: int) -> NativeRounds:
+    """The fast form of `poseidon_params(t)` as Montgomery arrays (cached)."""
     p = poseidon_params(t)
-    rc = FR.from_ints([c for row in p.round_constants for c in row]).reshape(p.rounds, t, NLIMBS)
-    mds = FR.from_ints([c for row in p.mds for c in row]).reshape(t, t, NLIMBS)
-    rc.setflags(write=False)
-    mds.setflags(write=False)
-    return rc, mds, p.full_rounds
+    fast = optimize(p, FR.modulus)
+
+    def mont(values, shape):
+        arr = FR.from_ints(values).reshape(shape)
+        arr.setflags(write=False)
+        return arr
+
+    def flat(rows):
+        return [v for row in rows for v in row]
+
+    return NativeRounds(mont(flat(fast.full_constants), (p.full_rounds, t, NLIMBS)),
+                        mont(fast.partial_constants, (p.partial_rounds, NLIMBS)),
+                        mont(flat(fast.mds), (t, t, NLIMBS)),
+                        mont(flat(fast.mds_before_partial), (t, t, NLIMBS)),
+                        mont(flat(fast.sparse), (p.partial_rounds, 2 * t - 1, NLIMBS)))
 
 
 @njit(nogil=True)
-def _permute_one(state, rc, mds, full_rounds):
+def _permute_one(state, full_rc, partial_rc, mds, mds_pre, sparse):
     s = np.empty((state.shape[0] + 1, state.shape[1]), np.uint32)
-    _permute(state, rc, mds, full_rounds, s)
+    _permute(state, full_rc, partial_rc, mds, mds_pre, sparse, s)
 
 
 @njit(parallel=True, nogil=True)
-def _permute_batch(states, rc, mds, full_rounds):
+def _permute_batch(states, full_rc, partial_rc, mds, mds_pre, sparse):
     for k in prange(states.shape[0]):
         s = np.empty((states.shape[1] + 1, states.shape[2]), np.uint32)
-        _permute(states[k], rc, mds, full_rounds, s)
+        _permute(states[k], full_rc, partial_rc, mds, mds_pre, sparse, s)
 
 
 def _check_states(states: np.ndarray, t: int, batch: bool) -> None:
@@ -107,16 +152,14 @@ def permute_inplace(state: np.ndarray, t: int) -> np.ndarray:
     Raises ValueError for a state of another shape or dtype (or one not writeable and contiguous).
     """
     _check_states(state, t, batch=False)
-    rc, mds, full_rounds = montgomery_params(t)
-    _permute_one(state, rc, mds, full_rounds)
+    _permute_one(state, *native_rounds(t))
     return state
 
 
 def permute_batch_inplace(states: np.ndarray, t: int) -> np.ndarray:
     """Apply the permutation to each of (m, t, 8) Montgomery states in place, in parallel; returns them."""
     _check_states(states, t, batch=True)
-    rc, mds, full_rounds = montgomery_params(t)
-    _permute_batch(states, rc, mds, full_rounds)
+    _permute_batch(states, *native_rounds(t))
     return states
 
 

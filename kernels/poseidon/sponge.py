@@ -22,7 +22,7 @@ import numpy as np
 from numba import njit, prange
 
 from kernels.ff.fields import FR, fr
-from kernels.poseidon.permutation import NLIMBS, _permute, montgomery_params, poseidon_permutation
+from kernels.poseidon.permutation import NLIMBS, _permute, native_rounds, poseidon_permutation
 
 _add, _copy, _zero = fr.add, fr.copy, fr.set_zero
 TAG_PREFIX = b"zkp-dataset-ledger/poseidon-sponge/v1"
@@ -96,7 +96,7 @@ def poseidon_hash(inputs: list[int], t: int, domain_tag: int) -> int:
 
 
 @njit(parallel=True, nogil=True)
-def _hash_batch(out, inputs, capacity, rc, mds, full_rounds):
+def _hash_batch(out, inputs, capacity, full_rc, partial_rc, mds, mds_pre, sparse):
     m, length = inputs.shape[0], inputs.shape[1]
     t = mds.shape[0]
     rate = t - 1
@@ -112,7 +112,7 @@ def _hash_batch(out, inputs, capacity, rc, mds, full_rounds):
                 idx = b * rate + i
                 if idx < length:
                     _add(state[1 + i], state[1 + i], inputs[k, idx])
-            _permute(state, rc, mds, full_rounds, s)
+            _permute(state, full_rc, partial_rc, mds, mds_pre, sparse, s)
         _copy(out[k], state[1])
 
 
@@ -124,9 +124,8 @@ def poseidon_hash_batch(inputs: np.ndarray, t: int, domain_tag: int) -> np.ndarr
             or inputs.shape[2] != NLIMBS:
         raise ValueError(f"batch inputs must be an (m, L, {NLIMBS}) uint32 Montgomery array, "
                          f"got {getattr(inputs, 'dtype', type(inputs))} {getattr(inputs, 'shape', None)}")
-    rc, mds, full_rounds = montgomery_params(t)
     out = np.empty((inputs.shape[0], NLIMBS), np.uint32)
-    _hash_batch(out, np.ascontiguousarray(inputs), FR.element(domain_tag % FR.modulus), rc, mds, full_rounds)
+    _hash_batch(out, np.ascontiguousarray(inputs), FR.element(domain_tag % FR.modulus), *native_rounds(t))
     return out
 
 

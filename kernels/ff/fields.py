@@ -11,16 +11,19 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 import numpy as np
-from numba import njit, prange
+from numba import prange
 
 from kernels import params
+from kernels.cache import cached_njit, configure_numba_cache
 from kernels.errors import EncodingError
 from kernels.ff.montgomery import FieldSpec, compile_field
 
 FQ_SPEC = FieldSpec("fq", params.P, params.FQ_LIMBS)
 FR_SPEC = FieldSpec("fr", params.R, params.FR_LIMBS)
 
-cpu_jit = njit(nogil=True)
+configure_numba_cache()
+# Every CPU kernel is cached on disk: a second process loads it instead of compiling (kernels.cache).
+cpu_jit = cached_njit(nogil=True)
 fq = compile_field(FQ_SPEC, cpu_jit)
 fr = compile_field(FR_SPEC, cpu_jit)
 
@@ -32,32 +35,32 @@ def _vector_ops(ops):
     mul, add, sub, to_mont, from_mont = ops.mul, ops.add, ops.sub, ops.to_mont, ops.from_mont
     copy, set_one, set_zero, is_zero, inv = ops.copy, ops.set_one, ops.set_zero, ops.is_zero, ops.inv
 
-    @njit(parallel=True, nogil=True)
+    @cached_njit(parallel=True, nogil=True)
     def mul_vec(out, a, b):
         for k in prange(out.shape[0]):
             mul(out[k], a[k], b[k])
 
-    @njit(parallel=True, nogil=True)
+    @cached_njit(parallel=True, nogil=True)
     def add_vec(out, a, b):
         for k in prange(out.shape[0]):
             add(out[k], a[k], b[k])
 
-    @njit(parallel=True, nogil=True)
+    @cached_njit(parallel=True, nogil=True)
     def sub_vec(out, a, b):
         for k in prange(out.shape[0]):
             sub(out[k], a[k], b[k])
 
-    @njit(parallel=True, nogil=True)
+    @cached_njit(parallel=True, nogil=True)
     def to_mont_vec(out, a):
         for k in prange(out.shape[0]):
             to_mont(out[k], a[k])
 
-    @njit(parallel=True, nogil=True)
+    @cached_njit(parallel=True, nogil=True)
     def from_mont_vec(out, a):
         for k in prange(out.shape[0]):
             from_mont(out[k], a[k])
 
-    @njit(nogil=True)
+    @cached_njit(nogil=True)
     def inv_batch(out, a):
         # Montgomery's trick: one inversion and 3(m-1) products; zeros map to zero.
         m = a.shape[0]

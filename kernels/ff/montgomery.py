@@ -136,6 +136,23 @@ def _exponent_bits(e: int) -> np.ndarray:
     return np.array([int(b) for b in bin(e)[2:]], dtype=np.uint8)
 
 
+def _load_generated(spec: FieldSpec) -> dict:
+    """Globals of the generated module of `spec`, imported from a real file so Numba can cache it."""
+    import importlib.util
+    import sys
+
+    from kernels.cache import write_generated_module
+
+    path = write_generated_module(f"montgomery_{spec.name}", field_source(spec))
+    name = f"kernels._generated_{path.stem}"
+    if name not in sys.modules:
+        module_spec = importlib.util.spec_from_file_location(name, path)
+        module = importlib.util.module_from_spec(module_spec)
+        sys.modules[name] = module  # Numba's cache re-imports a function's module by name
+        module_spec.loader.exec_module(module)
+    return vars(sys.modules[name])
+
+
 def compile_field(spec: FieldSpec, jit) -> SimpleNamespace:
     """Compile the routines of one field with `jit` (a decorator such as `numba.njit`).
 
@@ -145,8 +162,7 @@ def compile_field(spec: FieldSpec, jit) -> SimpleNamespace:
     `inv(out, a, tmp)` (Fermat; 0 maps to 0), where `tmp` is scratch of one element.
     """
     n = spec.nlimbs
-    namespace: dict = {}
-    exec(compile(field_source(spec), f"<montgomery {spec.name}>", "exec"), namespace)
+    namespace = _load_generated(spec)
     mul = jit(namespace["mul"])
     add = jit(namespace["add"])
     sub = jit(namespace["sub"])

@@ -6,12 +6,13 @@ from types import SimpleNamespace
 
 
 def compile_butterfly(fr, jit) -> SimpleNamespace:
-    """Compile `butterfly(a, b, w, t)` over the Fr namespace `fr` with `jit`.
+    """Compile `butterfly(a, b, w, t)` and `butterfly_unit(a, b, t)` over the Fr namespace `fr`.
 
-    `butterfly` sets (a, b) <- (a + w·b, a - w·b) in place on 1-D uint32 Montgomery elements;
-    `t` is one element of scratch (GPU device functions cannot allocate).
+    `butterfly` sets (a, b) <- (a + w·b, a - w·b) in place on 1-D uint32 Montgomery elements,
+    `butterfly_unit` the same for w = 1 (no product); `t` is one element of scratch (GPU device
+    functions cannot allocate).
     """
-    f_mul, f_add, f_sub = fr.mul, fr.add, fr.sub
+    f_mul, f_add, f_sub, f_copy = fr.mul, fr.add, fr.sub, fr.copy
 
     @jit
     def butterfly(a, b, w, t):
@@ -19,4 +20,10 @@ def compile_butterfly(fr, jit) -> SimpleNamespace:
         f_sub(b, a, t)
         f_add(a, a, t)
 
-    return SimpleNamespace(butterfly=butterfly)
+    @jit
+    def butterfly_unit(a, b, t):
+        f_sub(t, a, b)
+        f_add(a, a, b)
+        f_copy(b, t)
+
+    return SimpleNamespace(butterfly=butterfly, butterfly_unit=butterfly_unit)

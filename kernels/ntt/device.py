@@ -44,7 +44,7 @@ def ntt_stage_kernel(x, tw, logh):
     """One decimation-in-time stage of half-size 2^logh: thread k does butterfly k of n/2."""
     k = cuda.grid(1)
     if k < x.shape[0] // 2:
-        t = cuda.local.array(NLIMBS, np.uint32)
+        t = cuda.local.array(8, np.uint32)        # literal: the GPU compiler needs a constant
         h = 1 << logh
         j = k & (h - 1)
         i0 = ((k >> logh) << (logh + 1)) + j

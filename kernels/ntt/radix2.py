@@ -24,7 +24,8 @@ from kernels.ntt.domain import R, domain_root, log2_size
 NLIMBS = FR.nlimbs
 BLOCK_LOG = 11   # 2^11 elements of 32 bytes = 64 KiB per block: fits the L2 cache of one core
 
-_butterfly = compile_butterfly(fr, cpu_jit).butterfly
+_butterflies = compile_butterfly(fr, cpu_jit)
+_butterfly, _butterfly_unit = _butterflies.butterfly, _butterflies.butterfly_unit
 _mul, _copy, _set_one = fr.mul, fr.copy, fr.set_one
 
 
@@ -51,10 +52,14 @@ def _ntt_stages(x, tw, logn, block_log, nchunks):
     for blk in prange(n >> blog):
         t = np.empty(x.shape[1], np.uint32)
         base = blk << blog
-        h = 1
+        # Twiddle 1 (j = 0, all of the first stage) needs no product.
+        for s in range(base, base + bsize, 2):
+            _butterfly_unit(x[s], x[s + 1], t)
+        h = 2
         while h < bsize:
             for s in range(base, base + bsize, 2 * h):
-                for j in range(h):
+                _butterfly_unit(x[s], x[s + h], t)
+                for j in range(1, h):
                     _butterfly(x[s + j], x[s + j + h], tw[h + j], t)
             h <<= 1
     half = n >> 1

@@ -12,6 +12,8 @@ from kernels.ff.device import device_fields
 from kernels.poseidon.permutation import NLIMBS, T_MAX, _check_states, compile_permutation, native_rounds
 
 THREADS_PER_BLOCK = 128
+# Local array shapes must be literal for the GPU compiler (the simulator does not check).
+assert (T_MAX + 1, NLIMBS) == (17, 8)
 
 _permute = compile_permutation(device_fields().fr, cuda.jit(device=True)).permute
 
@@ -21,7 +23,7 @@ def permute_kernel(states, full_rc, partial_rc, mds, mds_pre, sparse):
     """Permute states[k] in place, thread k; states is (m, t, 8) with t ≤ T_MAX."""
     k = cuda.grid(1)
     if k < states.shape[0]:
-        s = cuda.local.array((T_MAX + 1, NLIMBS), np.uint32)
+        s = cuda.local.array((17, 8), np.uint32)
         _permute(states[k], full_rc, partial_rc, mds, mds_pre, sparse, s)
 
 

@@ -38,14 +38,15 @@ def two_adic_root(generator: int = DEFAULT_GENERATOR) -> int:
     if not _is_quadratic_non_residue(generator % R):
         raise ValueError(f"{generator} is a square in Fr, so it does not generate the 2-Sylow subgroup")
     omega = pow(generator, ODD_PART, R)
-    # Order exactly 2^32: ω^(2^32) = 1 and ω^(2^31) = -1 ≠ 1.
-    assert pow(omega, 1 << TWO_ADICITY, R) == 1
-    assert pow(omega, 1 << (TWO_ADICITY - 1), R) == R - 1
+    # Order exactly 2^32: ω^(2^32) = 1 and ω^(2^31) = -1 ≠ 1 (checked even under python -O).
+    if pow(omega, 1 << TWO_ADICITY, R) != 1 or pow(omega, 1 << (TWO_ADICITY - 1), R) != R - 1:
+        raise RuntimeError(f"{generator}^T is not a primitive 2^{TWO_ADICITY}-th root of unity")
     return omega
 
 
 TWO_ADIC_ROOT = two_adic_root(DEFAULT_GENERATOR)
-assert TWO_ADICITY == 32
+if TWO_ADICITY != 32:
+    raise RuntimeError(f"Fr two-adicity is {TWO_ADICITY}, expected 32: kernels.params.R is wrong")
 
 
 def log2_size(n: int) -> int:
@@ -65,7 +66,4 @@ def domain_root(n: int, generator: int = DEFAULT_GENERATOR) -> int:
     """
     k = log2_size(n)
     root = TWO_ADIC_ROOT if generator == DEFAULT_GENERATOR else two_adic_root(generator)
-    omega = pow(root, 1 << (TWO_ADICITY - k), R)
-    # Primitive: ω^n = 1 and, for n > 1, ω^(n/2) = -1.
-    assert pow(omega, n, R) == 1 and (n == 1 or pow(omega, n // 2, R) == R - 1)
-    return omega
+    return pow(root, 1 << (TWO_ADICITY - k), R)   # order exactly n, as root has order 2^32

@@ -26,7 +26,7 @@ BLOCK_LOG = 11   # 2^11 elements of 32 bytes = 64 KiB per block: fits the L2 cac
 
 _butterflies = compile_butterfly(fr, cpu_jit)
 _butterfly, _butterfly_unit = _butterflies.butterfly, _butterflies.butterfly_unit
-_mul, _copy, _set_one = fr.mul, fr.copy, fr.set_one
+_mul, _copy = fr.mul, fr.copy
 
 
 @njit(parallel=True, nogil=True)

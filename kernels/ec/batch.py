@@ -35,12 +35,15 @@ def compile_cpu_batch(curve, F, element_shape: tuple, x_power: int) -> SimpleNam
     points by mixed XYZZ additions, parallel over chunks).
     """
     eshape = element_shape
-    aff_is_inf, aff_on_curve, aff_to_jac, aff_endo = curve.aff_is_inf, curve.aff_on_curve, curve.aff_to_jac, curve.aff_endo
+    aff_is_inf, aff_on_curve, aff_to_jac, aff_endo = (curve.aff_is_inf, curve.aff_on_curve, curve.aff_to_jac,
+                                                      curve.aff_endo)
     jac_mul_bits, jac_neg, jac_copy, jac_eq, jac_is_inf = (curve.jac_mul_bits, curve.jac_neg, curve.jac_copy,
                                                            curve.jac_eq, curve.jac_is_inf)
-    jac_to_aff, jac_madd, jac_set_inf = curve.jac_to_aff, curve.jac_madd, curve.jac_set_inf
-    xyzz_madd, xyzz_add, xyzz_set_inf, xyzz_to_jac = curve.xyzz_madd, curve.xyzz_add, curve.xyzz_set_inf, curve.xyzz_to_jac
-    f_mul, f_sqr, f_inv, f_copy, f_set_one, f_is_zero, f_set_zero = F.mul, F.sqr, F.inv, F.copy, F.set_one, F.is_zero, F.set_zero
+    jac_to_aff, jac_madd = curve.jac_to_aff, curve.jac_madd
+    xyzz_madd, xyzz_add, xyzz_set_inf, xyzz_to_jac = (curve.xyzz_madd, curve.xyzz_add, curve.xyzz_set_inf,
+                                                      curve.xyzz_to_jac)
+    f_mul, f_sqr, f_inv, f_copy = F.mul, F.sqr, F.inv, F.copy
+    f_set_one, f_is_zero, f_set_zero = F.set_one, F.is_zero, F.set_zero
     x_bits, r_bits = X_BITS, R_BITS
     chunk = _CHUNK
 

@@ -61,9 +61,10 @@ def compile_curve(F, jit, b_mont: np.ndarray) -> SimpleNamespace:
     `aff_to_jac(out, a)`, `jac_set_inf(out)`, `jac_is_inf(p)`, `jac_neg(out, p)`, `jac_copy`,
     `jac_dbl(out, p, t, s)`, `jac_add(out, p, q, t, s)`, `jac_madd(out, p, a, t, s)`,
     `jac_eq(p, q, t, s) -> bool`, `jac_to_aff(out, p, t, s)`, `jac_mul_bits(out, p, bits, t, s)`
-    (out must not alias p; bits MSB-first uint8), `xyzz_set_inf(out)`, `xyzz_copy(out, p)`, `xyzz_madd(acc, a, t, s)`
-    (acc += a in place), `xyzz_add(acc, q, t, s)` (acc += q in place), `xyzz_dbl(out, p, t, s)`,
-    `xyzz_to_jac(out, p, s)` (out must not alias p).
+    (out must not alias p; bits MSB-first uint8), `xyzz_set_inf(out)`, `xyzz_copy(out, p)`,
+    `xyzz_madd(acc, a, t, s)` (acc += a in place), `xyzz_add(acc, q, t, s)` (acc += q in place),
+    `xyzz_dbl(out, p, t, s)`, `xyzz_mdbl(out, a, t, s)` (2a of affine a), `xyzz_to_jac(out, p, s)`
+    (out must not alias p).
     """
     mul, sqr, inv = F.mul, F.sqr, F.inv
     add, sub, dbl, neg = F.add, F.sub, F.dbl, F.neg
@@ -416,6 +417,7 @@ def compile_curve(F, jit, b_mont: np.ndarray) -> SimpleNamespace:
         aff_is_inf=aff_is_inf, aff_neg=aff_neg, aff_on_curve=aff_on_curve, aff_to_jac=aff_to_jac,
         jac_set_inf=jac_set_inf, jac_is_inf=jac_is_inf, jac_copy=jac_copy, jac_neg=jac_neg,
         jac_dbl=jac_dbl, jac_add=jac_add, jac_madd=jac_madd, jac_eq=jac_eq, jac_to_aff=jac_to_aff,
-        jac_mul_bits=jac_mul_bits, xyzz_set_inf=xyzz_set_inf, xyzz_copy=xyzz_copy, xyzz_dbl=xyzz_dbl, xyzz_mdbl=xyzz_mdbl,
+        jac_mul_bits=jac_mul_bits, xyzz_set_inf=xyzz_set_inf, xyzz_copy=xyzz_copy, xyzz_dbl=xyzz_dbl,
+        xyzz_mdbl=xyzz_mdbl,
         xyzz_madd=xyzz_madd, xyzz_add=xyzz_add, xyzz_to_jac=xyzz_to_jac,
     )

@@ -28,8 +28,9 @@ def compile_sqrt(fq, fq2, jit) -> SimpleNamespace:
     """`fq_sqrt(out, a, s) -> bool`, `fq2_sqrt(out, a, s) -> bool` (True and a root in out when a is a
     square; out may alias a) and `fq2_pow_bits(out, a, bits, s)` (bits MSB-first; s: 6 rows)."""
     f_pow, f_mul, f_eq, f_copy = fq.pow_bits, fq.mul, fq.eq, fq.copy
-    c_mul, c_sqr, c_copy, c_set_one, c_eq, c_add, c_neg = fq2.mul, fq2.sqr, fq2.copy, fq2.set_one, fq2.eq, fq2.add, fq2.neg
     f_neg = fq.neg
+    c_mul, c_sqr, c_copy, c_set_one = fq2.mul, fq2.sqr, fq2.copy, fq2.set_one
+    c_eq, c_add, c_neg = fq2.eq, fq2.add, fq2.neg
     sqrt_bits, a1_bits, b_bits = SQRT_BITS, SQRT2_A1_BITS, SQRT2_B_BITS
 
     @jit

@@ -21,7 +21,6 @@ from kernels.ec import points as ec_points
 from kernels.ec.formulas import S_ROWS, T_ROWS
 from kernels.ec.g1 import ELEMENT_SHAPE as G1_ELEMENT, g1
 from kernels.ec.g2 import ELEMENT_SHAPE as G2_ELEMENT, g2
-from kernels.errors import KernelError
 from kernels.ff.fields import FR, cpu_jit
 
 MAX_WINDOW = 16
@@ -38,7 +37,8 @@ def compile_pippenger(curve, element_shape: tuple) -> SimpleNamespace:
     windows) and `combine(sums, c, out)` ((nwin, nchunks, 4, *e) XYZZ -> Jacobian out by Horner).
     """
     eshape = element_shape
-    xyzz_madd, xyzz_add, xyzz_set_inf, xyzz_to_jac = curve.xyzz_madd, curve.xyzz_add, curve.xyzz_set_inf, curve.xyzz_to_jac
+    xyzz_madd, xyzz_add, xyzz_set_inf = curve.xyzz_madd, curve.xyzz_add, curve.xyzz_set_inf
+    xyzz_to_jac = curve.xyzz_to_jac
     aff_neg, jac_set_inf, jac_dbl, jac_add = curve.aff_neg, curve.jac_set_inf, curve.jac_dbl, curve.jac_add
 
     @njit(parallel=True, nogil=True)
@@ -228,4 +228,4 @@ def g2_sum_affine(points: np.ndarray) -> np.ndarray:
 
 
 __all__ = ["msm_g1", "msm_g2", "g1_sum_affine", "g2_sum_affine", "window_size", "max_bit_length",
-           "compile_pippenger", "KernelError"]
+           "compile_pippenger"]

@@ -26,7 +26,8 @@ def _chain_kernel(group):
         return _KERNELS[group]
     curve = getattr(device_curves(), group)
     madd, xadd, to_jac, set_inf = curve.xyzz_madd, curve.xyzz_add, curve.xyzz_to_jac, curve.xyzz_set_inf
-    aff_to_jac, jdbl, jmadd, jadd, to_aff = curve.aff_to_jac, curve.jac_dbl, curve.jac_madd, curve.jac_add, curve.jac_to_aff
+    aff_to_jac, jdbl, jmadd, jadd = curve.aff_to_jac, curve.jac_dbl, curve.jac_madd, curve.jac_add
+    to_aff = curve.jac_to_aff
     e = (12,) if group == "g1" else (2, 12)
     xyzz_shape, jac_shape, tmp_shape = (4,) + e, (3,) + e, (T_ROWS,) + e
 

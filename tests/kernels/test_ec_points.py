@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import random
 
-import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
 from py_ecc import optimized_bls12_381 as ref

@@ -15,8 +15,9 @@ from functools import lru_cache
 
 import numba
 import numpy as np
-from numba import njit, prange
+from numba import prange
 
+from kernels.cache import cached_njit
 from kernels.ff.fields import FR, cpu_jit, fr
 from kernels.ntt.butterfly import compile_butterfly
 from kernels.ntt.domain import R, domain_root, log2_size
@@ -29,7 +30,7 @@ _butterfly, _butterfly_unit = _butterflies.butterfly, _butterflies.butterfly_uni
 _mul, _copy = fr.mul, fr.copy
 
 
-@njit(parallel=True, nogil=True)
+@cached_njit(parallel=True, nogil=True)
 def _bit_reverse_permute(x, logn):
     n = x.shape[0]
     for i in prange(n):
@@ -43,7 +44,7 @@ def _bit_reverse_permute(x, logn):
                 x[j, limb] = tmp
 
 
-@njit(parallel=True, nogil=True)
+@cached_njit(parallel=True, nogil=True)
 def _ntt_stages(x, tw, logn, block_log, nchunks):
     # tw[h + j] = ω_{2h}^j: the twiddles of the stage of half-size h are contiguous.
     n = x.shape[0]
@@ -74,7 +75,7 @@ def _ntt_stages(x, tw, logn, block_log, nchunks):
                 _butterfly(x[i0], x[i0 + h], tw[h + j], t)
 
 
-@njit(parallel=True, nogil=True)
+@cached_njit(parallel=True, nogil=True)
 def scale_by_powers(x, base, first, nchunks, overwrite):
     """x[i] <- first·base^i·x[i] on an (m, 8) Montgomery array, or x[i] <- first·base^i when
     `overwrite`; base and first are Montgomery elements. Parallel over `nchunks` ranges."""
@@ -104,13 +105,13 @@ def scale_by_powers(x, base, first, nchunks, overwrite):
             _mul(acc, acc, base)
 
 
-@njit(parallel=True, nogil=True)
+@cached_njit(parallel=True, nogil=True)
 def _scale(x, c):
     for i in prange(x.shape[0]):
         _mul(x[i], x[i], c)
 
 
-@njit(nogil=True)
+@cached_njit(nogil=True)
 def _fold_twiddles(tw, n):
     # ω_{2h}^j = ω_{4h}^{2j}: each smaller stage takes every other twiddle of the next one.
     h = n >> 2

@@ -15,8 +15,9 @@ from types import SimpleNamespace
 from typing import NamedTuple
 
 import numpy as np
-from numba import njit, prange
+from numba import prange
 
+from kernels.cache import cached_njit
 from kernels.ff.fields import FR, cpu_jit, fr
 from kernels.poseidon.optimized import optimize
 from kernels.poseidon.params import poseidon_params
@@ -124,13 +125,13 @@ def native_rounds(t: int) -> NativeRounds:
                         mont(flat(fast.sparse), (p.partial_rounds, 2 * t - 1, NLIMBS)))
 
 
-@njit(nogil=True)
+@cached_njit(nogil=True)
 def _permute_one(state, full_rc, partial_rc, mds, mds_pre, sparse):
     s = np.empty((state.shape[0] + 1, state.shape[1]), np.uint32)
     _permute(state, full_rc, partial_rc, mds, mds_pre, sparse, s)
 
 
-@njit(parallel=True, nogil=True)
+@cached_njit(parallel=True, nogil=True)
 def _permute_batch(states, full_rc, partial_rc, mds, mds_pre, sparse):
     for k in prange(states.shape[0]):
         s = np.empty((states.shape[1] + 1, states.shape[2]), np.uint32)

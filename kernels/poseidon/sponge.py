@@ -19,8 +19,9 @@ from __future__ import annotations
 import hashlib
 
 import numpy as np
-from numba import njit, prange
+from numba import prange
 
+from kernels.cache import cached_njit
 from kernels.ff.fields import FR, fr
 from kernels.poseidon.permutation import NLIMBS, _permute, native_rounds, poseidon_permutation
 
@@ -95,7 +96,7 @@ def poseidon_hash(inputs: list[int], t: int, domain_tag: int) -> int:
     return PoseidonSponge(t, domain_tag).absorb(inputs).squeeze(1)[0]
 
 
-@njit(parallel=True, nogil=True)
+@cached_njit(parallel=True, nogil=True)
 def _hash_batch(out, inputs, capacity, full_rc, partial_rc, mds, mds_pre, sparse):
     m, length = inputs.shape[0], inputs.shape[1]
     t = mds.shape[0]

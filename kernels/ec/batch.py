@@ -10,9 +10,10 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 import numpy as np
-from numba import njit, prange
+from numba import prange
 
 from kernels import params
+from kernels.cache import cached_njit
 from kernels.ec.constants import ABS_X, bits_msb_first
 from kernels.ec.formulas import S_ROWS, T_ROWS
 from kernels.ff.fields import cpu_jit
@@ -96,7 +97,7 @@ def compile_cpu_batch(curve, F, element_shape: tuple, x_power: int) -> SimpleNam
         jac_mul_bits(q, p, r_bits, t, s)
         return jac_is_inf(q)
 
-    @njit(parallel=True, nogil=True)
+    @cached_njit(parallel=True, nogil=True)
     def validate_codes(points, codes):
         for k in prange(points.shape[0]):
             t, s = temporaries()
@@ -107,7 +108,7 @@ def compile_cpu_batch(curve, F, element_shape: tuple, x_power: int) -> SimpleNam
             else:
                 codes[k] = 0
 
-    @njit(parallel=True, nogil=True)
+    @cached_njit(parallel=True, nogil=True)
     def batch_to_aff(out, jac):
         m = jac.shape[0]
         for c in prange((m + chunk - 1) // chunk):
@@ -135,7 +136,7 @@ def compile_cpu_batch(curve, F, element_shape: tuple, x_power: int) -> SimpleNam
                 f_mul(out[k, 0], jac[k, 0], t[1], s)
                 f_mul(out[k, 1], jac[k, 1], t[0], s)
 
-    @njit(parallel=True, nogil=True)
+    @cached_njit(parallel=True, nogil=True)
     def sum_aff(out, points):
         m = points.shape[0]
         nchunks = (m + chunk - 1) // chunk

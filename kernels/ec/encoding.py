@@ -12,9 +12,10 @@ the index, for the batch forms). The batch forms are parallel over points.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit, prange
+from numba import prange
 
 from kernels import params
+from kernels.cache import cached_njit
 from kernels.ec.g1 import g1
 from kernels.ec.g2 import B_MONT as _B2, g2
 from kernels.ec.points import G1_SHAPE, G2_SHAPE, _g1b, _g2b, _points
@@ -49,7 +50,7 @@ g1_temporaries, g2_temporaries = _g1b.temporaries, _g2b.temporaries
 _B1 = FQ.element(params.B1)
 
 
-@njit(nogil=True)
+@cached_njit(nogil=True)
 def _greater(a, b):
     # a > b for plain little-endian limbs.
     for i in range(11, -1, -1):
@@ -58,7 +59,7 @@ def _greater(a, b):
     return False
 
 
-@njit(nogil=True)
+@cached_njit(nogil=True)
 def _read_fq(row, offset, out):
     # Big-endian 48 bytes at row[offset:] into plain limbs; flag bits of byte 0 are masked off.
     # Returns False when the value is >= p.
@@ -72,7 +73,7 @@ def _read_fq(row, offset, out):
     return _greater(_P_LIMBS, out)
 
 
-@njit(nogil=True)
+@cached_njit(nogil=True)
 def _write_fq(row, offset, plain):
     for i in range(12):
         base = offset + FQ_BYTES - 4 * (i + 1)
@@ -83,7 +84,7 @@ def _write_fq(row, offset, plain):
         row[base + 3] = np.uint8(v & np.uint32(0xFF))
 
 
-@njit(nogil=True)
+@cached_njit(nogil=True)
 def _flags_and_body(row):
     flags = row[0] >> np.uint8(5)
     body_zero = (row[0] & np.uint8(0x1F)) == 0
@@ -93,13 +94,13 @@ def _flags_and_body(row):
     return flags, body_zero
 
 
-@njit(nogil=True)
+@cached_njit(nogil=True)
 def _largest(a_mont, tmp):
     f_from_mont(tmp, a_mont)
     return _greater(tmp, _HALF_LIMBS)
 
 
-@njit(nogil=True)
+@cached_njit(nogil=True)
 def _check_infinity(flags, body_zero, compressed):
     # 0 when not infinity, -1 when a valid infinity, else an error code.
     if (flags & 4 != 0) != compressed:
@@ -113,7 +114,7 @@ def _check_infinity(flags, body_zero, compressed):
     return -1
 
 
-@njit(parallel=True, nogil=True)
+@cached_njit(parallel=True, nogil=True)
 def _g1_decode(raw, compressed, out, codes):
     for k in prange(raw.shape[0]):
         row = raw[k]
@@ -151,7 +152,7 @@ def _compile_x3_plus_b():
     c_mul, c_sqr, c_add = fq2.mul, fq2.sqr, fq2.add
     b = _B2
 
-    @njit(nogil=True)
+    @cached_njit(nogil=True)
     def x3_plus_b(out, x, t, s):
         c_sqr(t[1], x, s)
         c_mul(t[1], t[1], x, s)
@@ -163,7 +164,7 @@ def _compile_x3_plus_b():
 g2_x3_plus_b = _compile_x3_plus_b()
 
 
-@njit(parallel=True, nogil=True)
+@cached_njit(parallel=True, nogil=True)
 def _g2_decode(raw, compressed, out, codes):
     for k in prange(raw.shape[0]):
         row = raw[k]
@@ -209,7 +210,7 @@ def _g2_decode(raw, compressed, out, codes):
 
 
 
-@njit(parallel=True, nogil=True)
+@cached_njit(parallel=True, nogil=True)
 def _g1_encode(points, compressed, raw):
     for k in prange(points.shape[0]):
         row = raw[k]
@@ -229,7 +230,7 @@ def _g1_encode(points, compressed, raw):
         row[0] |= np.uint8(flag)
 
 
-@njit(parallel=True, nogil=True)
+@cached_njit(parallel=True, nogil=True)
 def _g2_encode(points, compressed, raw):
     for k in prange(points.shape[0]):
         row = raw[k]

@@ -15,8 +15,9 @@ from types import SimpleNamespace
 
 import numba
 import numpy as np
-from numba import njit, prange
+from numba import prange
 
+from kernels.cache import cached_njit
 from kernels.ec import points as ec_points
 from kernels.ec.formulas import S_ROWS, T_ROWS
 from kernels.ec.g1 import ELEMENT_SHAPE as G1_ELEMENT, g1
@@ -41,7 +42,7 @@ def compile_pippenger(curve, element_shape: tuple) -> SimpleNamespace:
     xyzz_to_jac = curve.xyzz_to_jac
     aff_neg, jac_set_inf, jac_dbl, jac_add = curve.aff_neg, curve.jac_set_inf, curve.jac_dbl, curve.jac_add
 
-    @njit(parallel=True, nogil=True)
+    @cached_njit(parallel=True, nogil=True)
     def recode(scalars, c, digits):
         nwin, m = digits.shape
         nlimbs = scalars.shape[1]
@@ -78,7 +79,7 @@ def compile_pippenger(curve, element_shape: tuple) -> SimpleNamespace:
             xyzz_add(running, buckets[j], t, s)
             xyzz_add(out, running, t, s)
 
-    @njit(parallel=True, nogil=True)
+    @cached_njit(parallel=True, nogil=True)
     def window_sums(points, digits, c, nchunks, out):
         nwin, m = digits.shape
         nb = 1 << (c - 1)
@@ -102,7 +103,7 @@ def compile_pippenger(curve, element_shape: tuple) -> SimpleNamespace:
                     xyzz_madd(buckets[-d - 1], neg, t, s)
             running_sum(out[task], buckets, t, s)
 
-    @njit(parallel=True, nogil=True)
+    @cached_njit(parallel=True, nogil=True)
     def reduce_buckets(buckets, out):
         for w in prange(buckets.shape[0]):
             t = np.empty((T_ROWS,) + eshape, np.uint32)

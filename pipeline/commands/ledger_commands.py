@@ -2,8 +2,9 @@
 inclusion, consistency, checkpoint, audit.
 
 Proof checks plug in through `ENTRY_VERIFIERS`: the module that proves statistics registers
-`ENTRY_VERIFIERS["statistics"] = fn` with `fn(ledger, entry) -> str` (a one-line summary; raise
-PipelineError when the proofs do not verify). `verify` and `audit --proofs` call it.
+`ENTRY_VERIFIERS["statistics"] = fn` with `fn(ledger, entry, data=None) -> str` (a one-line summary;
+raise PipelineError when the proofs do not verify; `data` is the dataset path given to
+`verify --data`). `verify` and `audit --proofs` call it.
 """
 
 from __future__ import annotations
@@ -30,16 +31,16 @@ TOOL = f"zkp-ledger {__version__}"
 DEFAULT_KEY = "keys/signer.key"  # relative to the ledger's directory
 
 
-def _verify_notarization(ledger: Ledger, entry: Entry) -> str:
+def _verify_notarization(ledger: Ledger, entry: Entry, data: Path | None = None) -> str:
     return "notarization: no proofs to check (raw-bytes commitment only; use --data to re-hash)"
 
 
-def _verify_statistics_unavailable(ledger: Ledger, entry: Entry) -> str:
+def _verify_statistics_unavailable(ledger: Ledger, entry: Entry, data: Path | None = None) -> str:
     raise PipelineError("proof verification for statistics entries is not available yet")
 
 
-ENTRY_VERIFIERS: dict[str, Callable[[Ledger, Entry], str]] = {
-    "genesis": lambda ledger, entry: "genesis entry: origin and hash of the log",
+ENTRY_VERIFIERS: dict[str, Callable[..., str]] = {
+    "genesis": lambda ledger, entry, data=None: "genesis entry: origin and hash of the log",
     "notarization": _verify_notarization,
     "statistics": _verify_statistics_unavailable,
 }
@@ -243,7 +244,7 @@ def cmd_verify(args) -> int:
     verifier = ENTRY_VERIFIERS.get(e.kind)
     if verifier is None:
         raise PipelineError(f"no verifier for entry kind {e.kind!r}")
-    checks.append(verifier(ledger, e))
+    checks.append(verifier(ledger, e, data=Path(args.data) if args.data else None))
     diffs: list[str] = []
     if args.data:
         from pipeline.notarize import compare, total_size

@@ -1,0 +1,1 @@
+"""Circuits of the product: the Poseidon gadget and the dataset statistics circuit."""

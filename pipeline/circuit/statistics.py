@@ -1,0 +1,305 @@
+"""The dataset statistics circuit: one instance proves the statistics of one chunk of rows.
+
+Shape: (rows per chunk R, columns m, range bits k, sponge width t). Keys are made once per shape.
+
+Public inputs, in order:
+    C                 Poseidon sponge commitment to (domain tag, salt, all cells of the chunk)
+    n                 active rows (rows past n are padding and count for nothing)
+    lo_j   (m)        lower bound of column j (scaled integer; the field element of a signed int)
+    S_j    (m)        Σ v_ij over active, non-null cells
+    Q_j    (m)        Σ v_ij² over the same cells
+    N_j    (m)        null cells among the active rows
+
+Private: the salt, per cell k bits of d_ij = v_ij − lo_j and a null flag z_ij, per row an
+active flag a_i. Constraints (k + 4 per cell, 2 per row, 3 per sponge S-box):
+    bits boolean, z boolean                       v_ij = lo_j + Σ 2^l·bit_l (free)
+    a boolean, a_i·(1 − a_{i−1}) = 0, Σ a_i = n   (the active rows are exactly the first n)
+    w = a·z (null and active), u = (a − w)·v, q = u·v
+    S_j = Σ u, Q_j = Σ q, N_j = Σ w               (linear: one constraint per statistic)
+    C = sponge(salt, packed cells)                each cell packs as d + 2^k·z in k+1 bits,
+                                                  ⌊253/(k+1)⌋ cells per field element (free)
+So v_ij ∈ [lo_j, lo_j + 2^k − 1] is proven for every active non-null cell.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+from dataclasses import asdict, dataclass
+from functools import lru_cache
+
+import numpy as np
+
+from kernels import params as curve
+from kernels.poseidon import poseidon_hash, sponge_domain_tag
+from pipeline.circuit import poseidon as poseidon_gadget
+from pipeline.errors import InputError
+from pipeline.groth16.r1cs import R1CS, LinearCombination, R1CSBuilder
+
+R = curve.R
+PACK_BITS = 253          # below log2(r) ≈ 254.9, so a packed element never wraps
+SUPPORTED_WIDTHS = (3, 5, 9, 12)
+
+
+@dataclass(frozen=True)
+class Shape:
+    """A circuit shape; every dataset proved under it shares one key pair."""
+
+    rows: int
+    columns: int
+    range_bits: int
+    width: int = 9
+
+    def __post_init__(self):
+        if self.rows < 1 or self.columns < 1:
+            raise InputError(f"circuit shape needs at least one row and one column, got {self.rows}x{self.columns}")
+        if not 1 <= self.range_bits <= 62:
+            raise InputError(f"range bits must be between 1 and 62, got {self.range_bits}")
+        if self.width not in SUPPORTED_WIDTHS:
+            raise InputError(f"sponge width must be one of {SUPPORTED_WIDTHS}, got {self.width}")
+
+    @property
+    def cells_per_element(self) -> int:
+        return PACK_BITS // (self.range_bits + 1)
+
+    @property
+    def packed_elements(self) -> int:
+        return -(-self.rows * self.columns // self.cells_per_element)
+
+    @property
+    def n_public(self) -> int:
+        return 2 + 3 * self.columns + self.columns   # C, n, lo, S, Q, N
+
+    def key_id(self) -> str:
+        """Stable file-name id: 'r1024-c1-k32-t9'."""
+        return f"r{self.rows}-c{self.columns}-k{self.range_bits}-t{self.width}"
+
+    def describe(self) -> dict:
+        return asdict(self) | {"poseidon": poseidon_params(self.width).describe(),
+                               "cells_per_element": self.cells_per_element}
+
+    @classmethod
+    def parse(cls, text: str) -> Shape:
+        """'rows=1024,columns=2,bits=32,width=9' (also the key_id form 'r1024-c2-k32-t9')."""
+        fields = {}
+        try:
+            if "=" in text:
+                for item in text.split(","):
+                    key, _, value = item.partition("=")
+                    fields[key.strip()] = int(value)
+                return cls(fields.pop("rows"), fields.pop("columns"), fields.pop("bits"), fields.pop("width", 9))
+            parts = {p[0]: int(p[1:]) for p in text.split("-")}
+            return cls(parts["r"], parts["c"], parts["k"], parts.get("t", 9))
+        except (KeyError, ValueError):
+            raise InputError(f"--shape '{text}' is not rows=R,columns=C,bits=K[,width=T]") from None
+
+
+def poseidon_params(width: int):
+    from kernels.poseidon import poseidon_params as native_params
+    return native_params(width)
+
+
+def domain_tag(shape: Shape) -> int:
+    """Capacity element of the sponge: binds the commitment to the shape and its input length."""
+    label = json.dumps({"circuit": "zkp-ledger statistics v1", "shape": asdict(shape)}, sort_keys=True)
+    return sponge_domain_tag(label, 1 + shape.packed_elements, shape.width)
+
+
+def packed_cells(shape: Shape, offsets: np.ndarray, nulls: np.ndarray) -> list[int]:
+    """The field elements the sponge absorbs after the salt: cells d + 2^k·z, row-major,
+    ⌊253/(k+1)⌋ per element, slot 0 in the lowest bits (the circuit packs the same way)."""
+    k = shape.range_bits
+    cells = [int(d) + (int(z) << k) for d, z in zip(offsets.reshape(-1).tolist(), nulls.reshape(-1).tolist())]
+    per = shape.cells_per_element
+    out = []
+    for start in range(0, len(cells), per):
+        element = 0
+        for slot, cell in enumerate(cells[start:start + per]):
+            element |= cell << ((k + 1) * slot)
+        out.append(element)
+    return out
+
+
+def commitment_of(shape: Shape, salt: int, offsets: np.ndarray, nulls: np.ndarray) -> int:
+    """The native Poseidon commitment (kernels.poseidon) of a chunk's cells under a salt."""
+    return poseidon_hash([salt, *packed_cells(shape, offsets, nulls)], shape.width, domain_tag(shape))
+
+
+def signed(value: int) -> int:
+    """A field element read as a signed integer (values above r/2 are negative)."""
+    value %= R
+    return value - R if value > R // 2 else value
+
+
+@dataclass
+class ChunkStatistics:
+    """The public statement of one chunk, as Python ints (signed where they may be negative)."""
+
+    commitment: int
+    active_rows: int
+    lo: list[int]
+    sums: list[int]
+    sums_of_squares: list[int]
+    nulls: list[int]
+
+    def public_inputs(self) -> list[int]:
+        """The field elements the verifier feeds to Groth16, in circuit order."""
+        values = [self.commitment, self.active_rows, *self.lo, *self.sums, *self.sums_of_squares, *self.nulls]
+        return [v % R for v in values]
+
+    @classmethod
+    def from_public_inputs(cls, inputs: list[int], columns: int) -> ChunkStatistics:
+        if len(inputs) != 2 + 4 * columns:
+            raise InputError(f"expected {2 + 4 * columns} public inputs for {columns} columns, got {len(inputs)}")
+        m = columns
+        s = [signed(v) for v in inputs]
+        return cls(inputs[0], s[1], s[2:2 + m], s[2 + m:2 + 2 * m], s[2 + 2 * m:2 + 3 * m], s[2 + 3 * m:2 + 4 * m])
+
+
+@dataclass
+class ChunkAssignment:
+    """The private side of one chunk: per-cell offsets d = v − lo and null flags (padding rows
+    hold 0 and not-null), the active row count, the bounds and the salt."""
+
+    offsets: np.ndarray       # (rows, columns) int64, in [0, 2^k)
+    nulls: np.ndarray         # (rows, columns) bool
+    active_rows: int
+    lo: list[int]
+    salt: int
+
+    @classmethod
+    def from_values(cls, shape: Shape, values: np.ndarray, nulls: np.ndarray, active_rows: int,
+                    lo: list[int], salt: int) -> ChunkAssignment:
+        """Raises InputError naming the cell whose value lies outside [lo, lo + 2^k − 1]."""
+        active = (np.arange(shape.rows) < active_rows)[:, None]
+        live = active & ~nulls
+        lo_arr = np.array(lo, dtype=object)
+        offsets = np.where(live, values.astype(object) - lo_arr, 0)
+        bad = live & ((offsets < 0) | (offsets >= (1 << shape.range_bits)))
+        if bad.any():
+            i, j = map(int, np.argwhere(bad)[0])
+            raise InputError(f"row {i} column {j} of the chunk: value {values[i, j]} is outside the proven range "
+                             f"[{lo[j]}, {lo[j] + (1 << shape.range_bits) - 1}]")
+        return cls(offsets.astype(np.int64), nulls & active, active_rows, list(lo), salt % R)
+
+    def statement(self, shape: Shape) -> ChunkStatistics:
+        """The public inputs these cells imply (computed exactly with Python ints)."""
+        live = (np.arange(shape.rows) < self.active_rows)[:, None] & ~self.nulls
+        sums, squares = [], []
+        for j in range(shape.columns):
+            values = [self.lo[j] + int(d) for d in self.offsets[live[:, j], j].tolist()]
+            sums.append(sum(values))
+            squares.append(sum(v * v for v in values))
+        nulls = [int(self.nulls[:, j].sum()) for j in range(shape.columns)]
+        return ChunkStatistics(commitment_of(shape, self.salt, self.offsets, self.nulls), self.active_rows,
+                               list(self.lo), sums, squares, nulls)
+
+
+def _synthesize(cs: R1CSBuilder, shape: Shape, chunk: ChunkAssignment | None = None) -> None:
+    """Emit the constraints of `shape` into cs; with a chunk given, also assign the witness."""
+    R_, m, k = shape.rows, shape.columns, shape.range_bits
+    one = R1CSBuilder.one
+    zero = LinearCombination()
+
+    def val(x):
+        return None if chunk is None else x
+
+    # Public inputs first, in the documented order.
+    st = chunk.statement(shape) if chunk is not None else None
+    commitment = cs.public_input("commitment", val(st and st.commitment))
+    n_pub = cs.public_input("active_rows", val(st and st.active_rows))
+    lo_pub = [cs.public_input(f"lo[{j}]", val(st and st.lo[j])) for j in range(m)]
+    s_pub = [cs.public_input(f"sum[{j}]", val(st and st.sums[j])) for j in range(m)]
+    q_pub = [cs.public_input(f"sum_squares[{j}]", val(st and st.sums_of_squares[j])) for j in range(m)]
+    null_pub = [cs.public_input(f"nulls[{j}]", val(st and st.nulls[j])) for j in range(m)]
+
+    salt = cs.private_input("salt", val(chunk and chunk.salt))
+    sum_u = [LinearCombination() for _ in range(m)]
+    sum_q = [LinearCombination() for _ in range(m)]
+    sum_w = [LinearCombination() for _ in range(m)]
+    sum_a = LinearCombination()
+    cells: list[LinearCombination] = []
+    prev_a = None
+    for i in range(R_):
+        a = cs.private_input(f"active[{i}]", val(chunk and int(i < chunk.active_rows)))
+        cs.constrain(a, a - one, zero, f"row {i} active flag is a bit")
+        if prev_a is not None:
+            cs.constrain(a, one - prev_a, zero, f"row {i} active only after an active row")
+        prev_a = a
+        sum_a = sum_a + a
+        for j in range(m):
+            where = f"row {i} column {j}"
+            d_val = int(chunk.offsets[i, j]) if chunk is not None else 0
+            d = LinearCombination()
+            for bit in range(k):
+                b = cs.private_input(f"{where} bit {bit}", val((d_val >> bit) & 1))
+                cs.constrain(b, b - one, zero, f"{where} bit {bit} is a bit")
+                d = d + b * (1 << bit)
+            z = cs.private_input(f"{where} null", val(chunk and int(chunk.nulls[i, j])))
+            cs.constrain(z, z - one, zero, f"{where} null flag is a bit")
+            v = lo_pub[j] + d
+            w = cs.mul(a, z, f"{where} null and active")
+            u = cs.mul(a - w, v, f"{where} counted value")
+            q = cs.mul(u, v, f"{where} counted square")
+            sum_u[j] = sum_u[j] + u
+            sum_q[j] = sum_q[j] + q
+            sum_w[j] = sum_w[j] + w
+            cells.append(d + z * (1 << k))
+    cs.assert_equal(sum_a, n_pub, "active rows = n")
+    for j in range(m):
+        cs.assert_equal(sum_u[j], s_pub[j], f"column {j} sum")
+        cs.assert_equal(sum_q[j], q_pub[j], f"column {j} sum of squares")
+        cs.assert_equal(sum_w[j], null_pub[j], f"column {j} null count")
+
+    # Pack the range-checked cells into field elements (free) and hash them with the sponge.
+    per = shape.cells_per_element
+    packed = []
+    for start in range(0, len(cells), per):
+        element = LinearCombination()
+        for slot, cell in enumerate(cells[start:start + per]):
+            element = element + cell * (1 << ((k + 1) * slot))
+        packed.append(element)
+    digest = sponge(cs, [salt, *packed], shape)
+    if chunk is not None and cs.value(digest) != st.commitment:
+        raise AssertionError("the Poseidon gadget and the native sponge disagree")  # a bug, never input
+    cs.assert_equal(digest, commitment, "commitment = Poseidon sponge of salt and cells")
+
+
+def sponge(cs: R1CSBuilder, inputs: list[LinearCombination], shape: Shape) -> LinearCombination:
+    """The Poseidon sponge of `kernels.poseidon` as constraints (same padding and domain rule)."""
+    p = poseidon_params(shape.width)
+    rate = p.t - 1
+    state = [LinearCombination.of(domain_tag(shape))] + [LinearCombination() for _ in range(rate)]
+    for block in range(0, max(len(inputs), 1), rate):
+        for pos, item in enumerate(inputs[block:block + rate]):
+            state[1 + pos] = state[1 + pos] + item
+        state = poseidon_gadget.permutation(cs, state, p, f"sponge block {block // rate}")
+    return state[1]
+
+
+@lru_cache(maxsize=8)
+def circuit(shape: Shape) -> R1CS:
+    """The R1CS of a shape (built once per process)."""
+    cs = R1CSBuilder()
+    _synthesize(cs, shape)
+    return cs.build()
+
+
+def chunk_witness(shape: Shape, values: np.ndarray, nulls: np.ndarray, active_rows: int,
+                  lo: list[int], salt: int | None = None) -> tuple[list[int], ChunkStatistics, int]:
+    """(full assignment z, the chunk's public statement, salt) for one chunk of encoded cells.
+
+    A fresh salt comes from the OS CSPRNG unless one is given (re-opening a commitment).
+    Raises InputError for a cell outside its column's proven range.
+    """
+    if values.shape != (shape.rows, shape.columns):
+        raise InputError(f"chunk is {values.shape}, shape expects ({shape.rows}, {shape.columns})")
+    if salt is None:
+        salt = secrets.randbelow(R)
+    chunk = ChunkAssignment.from_values(shape, values, nulls, active_rows, lo, salt)
+    cs = R1CSBuilder()
+    _synthesize(cs, shape, chunk)
+    z = cs.witness()
+    statement = ChunkStatistics.from_public_inputs(z[1:1 + shape.n_public], shape.columns)
+    return z, statement, chunk.salt

@@ -1,0 +1,156 @@
+"""Proof commands of `zkp-ledger`: prove, setup, export; and the statistics verifier that `verify`
+and `audit --proofs` call (registered in ledger_commands.ENTRY_VERIFIERS)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+from ledger import Entry, Ledger
+from pipeline.commands import ledger_commands
+from pipeline.commands.ledger_commands import _check_name, _emit, _entry_summary, _open
+from pipeline.errors import InputError
+from pipeline.ingest import DEFAULT_BLOCKSIZE
+
+
+def _verify_statistics_entry(ledger: Ledger, entry: Entry, data: Path | None = None) -> str:
+    from pipeline.statistics_proof import verify_statistics
+
+    return verify_statistics(ledger, entry, data).summary()
+
+
+ledger_commands.ENTRY_VERIFIERS["statistics"] = _verify_statistics_entry
+
+
+def resolve_device(choice: str) -> str:
+    """'cpu' or 'cuda' for `--device auto|cpu|cuda`; InputError when CUDA is asked for and absent."""
+    if choice == "cpu":
+        return "cpu"
+    try:
+        from numba import cuda
+        available = cuda.is_available() and not getattr(cuda, "simulator", None) and \
+            "simulator" not in type(cuda).__module__ and not _simulated()
+    except Exception:  # numba-cuda missing or no driver
+        available = False
+    if choice == "cuda" and not available:
+        raise InputError("--device cuda: no CUDA GPU is usable here (install the gpu-cuda12/13 extra on a GPU "
+                         "machine), or use --device cpu")
+    return "cuda" if available else "cpu"
+
+
+def _simulated() -> bool:
+    from numba.core import config
+    return bool(config.ENABLE_CUDASIM)
+
+
+def cmd_prove(args) -> int:
+    from pipeline.statistics_proof import ProveRequest, prove_statistics
+
+    name = _check_name(args.name, "dataset name")
+    tag = _check_name(args.tag, "tag") if args.tag else None
+    columns = [c.strip() for c in args.columns.split(",") if c.strip()]
+    ledger = _open(args)
+    request = ProveRequest(dataset=Path(args.dataset), name=name, columns=columns, scale=args.scale,
+                           ranges=args.range, range_bits=args.range_bits, chunk_rows=args.chunk_rows,
+                           width=args.width, blocksize=args.blocksize, device=resolve_device(args.device),
+                           tag=tag, parent=args.parent)
+    entry = prove_statistics(ledger, request)
+    stats = entry.record["statistics"]
+    doc = {**_entry_summary(entry), "statistics": stats, "circuit": entry.record["circuit"],
+           "proof_bundle": entry.record["proof_bundle"]}
+    lines = [f"proved {args.dataset} as {name}@{entry.version} (entry {entry.index}, id {entry.id[:16]}): "
+             f"{entry.record['rows']} rows in {entry.record['circuit']['chunks']} chunk proofs"]
+    for col, s in stats.items():
+        lines.append(f"  {col}: count {s['count']}, nulls {s['nulls']}, sum {s['sum']}, mean {s['mean']}, "
+                     f"variance {s['variance']}, proven range [{s['min_bound']}, {s['max_bound']}]")
+    _emit(args, doc, "\n".join(lines))
+    return 0
+
+
+def cmd_setup(args) -> int:
+    from pipeline.circuit.statistics import Shape, circuit
+    from pipeline.statistics_proof import key_store
+
+    shape = Shape.parse(args.shape)
+    ledger_path = Path(args.ledger)
+    store = key_store(Ledger.open(ledger_path)) if ledger_path.exists() else None
+    if store is None:
+        raise InputError(f"{ledger_path}: no ledger here; run `zkp-ledger init` first (keys live beside it)")
+    if store.has_keys(shape) and not args.force:
+        store.load_keys(shape)
+        text = f"keys for {shape.key_id()} already exist in {store.shape_dir(shape)} (use --force to remake)"
+    else:
+        if args.force and store.has_keys(shape):
+            for path in store.shape_dir(shape).iterdir():
+                path.unlink()
+            store.shape_dir(shape).rmdir()
+        store.make_keys(shape)
+        text = f"made keys for {shape.key_id()} in {store.shape_dir(shape)}"
+    r1cs = circuit(shape)
+    meta = json.loads((store.shape_dir(shape) / "shape.json").read_text())
+    values = shape.rows * shape.columns
+    doc = {"shape": shape.describe(), "key_dir": str(store.shape_dir(shape)), "constraints": r1cs.n_constraints,
+           "constraints_per_value": r1cs.n_constraints / values, "vk_sha256": meta["vk_sha256"]}
+    _emit(args, doc, f"{text}\n  {r1cs.n_constraints} constraints, "
+          f"{r1cs.n_constraints / values:.1f} per value; verifying key sha256 {meta['vk_sha256'][:16]}")
+    return 0
+
+
+def cmd_export(args) -> int:
+    from pipeline.statistics_proof import export_snarkjs
+
+    if args.format != "snarkjs":
+        raise InputError(f"--format {args.format}: only snarkjs is supported")
+    ledger = _open(args)
+    entry = ledger.resolve(args.entry)
+    if entry.kind != "statistics":
+        raise InputError(f"entry {entry.index} is a {entry.kind} entry; only statistics entries carry proofs")
+    written = export_snarkjs(ledger, entry, Path(args.out))
+    _emit(args, {"entry": entry.index, "files": [str(p) for p in written]},
+          f"wrote {len(written)} files to {args.out}; check one with: snarkjs groth16 verify "
+          f"{Path(args.out) / 'verification_key.json'} {Path(args.out) / 'public_0.json'} {Path(args.out) / 'proof_0.json'}")
+    return 0
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(float(text)) if "e" in text.lower() else int(text)
+    except ValueError:
+        raise InputError(f"'{text}' is not a whole number") from None
+    if value < 1:
+        raise InputError(f"'{text}' must be at least 1")
+    return value
+
+
+def register(subparsers, common) -> None:
+    p = subparsers.add_parser("prove", parents=[common], help="notarize a CSV/Parquet file and prove column statistics",
+                              description="Notarize DATASET and prove, in zero knowledge, the row count, sums, sums "
+                              "of squares, null counts and value ranges of the chosen numeric columns; record "
+                              "one ledger entry with the proofs.")
+    p.add_argument("dataset")
+    p.add_argument("--name", required=True, help="dataset name (versions count up per name)")
+    p.add_argument("--columns", required=True, help="comma-separated numeric columns, e.g. price,qty")
+    p.add_argument("--scale", help="decimals per column, e.g. price=2 (values are stored as value*10^scale)")
+    p.add_argument("--range", help="bounds per column in its units, e.g. price=0:1e6 (default 0:2^bits-1)")
+    p.add_argument("--range-bits", type=int, default=32, help="bits of the range check (default 32)")
+    p.add_argument("--chunk-rows", type=_positive, default=1024, help="rows per proof (default 1024)")
+    p.add_argument("--width", type=int, default=9, choices=[3, 5, 9, 12], help="Poseidon sponge width (default 9)")
+    p.add_argument("--blocksize", type=_positive, default=DEFAULT_BLOCKSIZE, help="bytes per Dask CSV partition")
+    p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+    p.add_argument("--tag")
+    p.add_argument("--parent", help="lineage: the entry this dataset derives from")
+    p.set_defaults(func=cmd_prove)
+
+    p = subparsers.add_parser("setup", parents=[common], help="make the Groth16 keys of a circuit shape",
+                              description="One-party Groth16 setup (toxic waste from the OS CSPRNG, erased) for a "
+                              "statistics circuit shape; keys are stored beside the ledger and reused.")
+    p.add_argument("--shape", required=True, help="rows=R,columns=C,bits=K[,width=T] or r1024-c2-k32-t9")
+    p.add_argument("--force", action="store_true", help="make new keys even if some exist")
+    p.set_defaults(func=cmd_setup)
+
+    p = subparsers.add_parser("export", parents=[common], help="write an entry's proofs as snarkjs JSON")
+    p.add_argument("entry")
+    p.add_argument("--format", default="snarkjs")
+    p.add_argument("--out", required=True, help="output folder")
+    p.set_defaults(func=cmd_export)

@@ -1,0 +1,76 @@
+"""Groth16 keys per circuit shape, cached on disk beside the ledger.
+
+    <ledger dir>/keys/<shape id>/proving.key     memory-mappable proving key (pipeline.groth16.keys)
+    <ledger dir>/keys/<shape id>/verifying.key   verifying key (also stored in objects/ by `prove`)
+    <ledger dir>/keys/<shape id>/shape.json      the shape, its Poseidon parameters, the R1CS digest
+
+A key is reused only if it was made for the very same R1CS (its digest is in the key), so a
+change of the circuit code can never pair a proof with a stale key.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+
+from pipeline.circuit.statistics import Shape, circuit
+from pipeline.errors import ProofError
+from pipeline.groth16.keys import ProvingKey, VerifyingKey, load_proving_key, load_verifying_key
+
+
+class KeyStore:
+    """Keys of circuit shapes in one folder; `keys_for` makes them on first use."""
+
+    def __init__(self, folder: Path, log=None):
+        self.folder = Path(folder)
+        self.log = log or (lambda text: print(f"zkp-ledger: {text}", file=sys.stderr))
+
+    def shape_dir(self, shape: Shape) -> Path:
+        return self.folder / shape.key_id()
+
+    def has_keys(self, shape: Shape) -> bool:
+        d = self.shape_dir(shape)
+        return (d / "proving.key").is_file() and (d / "verifying.key").is_file()
+
+    def make_keys(self, shape: Shape) -> tuple[ProvingKey, VerifyingKey]:
+        """Run the one-party setup for `shape` and write the keys (atomically, folder by folder)."""
+        from pipeline.groth16.setup import setup
+
+        r1cs = circuit(shape)
+        self.log(f"making Groth16 keys for shape {shape.key_id()} ({r1cs.n_constraints} constraints, "
+                 "one-party setup from the OS CSPRNG); later proofs of this shape reuse them")
+        pk, vk = setup(r1cs)
+        final = self.shape_dir(shape)
+        tmp = final.with_name(f".{final.name}.{os.getpid()}.tmp")
+        tmp.mkdir(parents=True, exist_ok=True)
+        pk.save(tmp / "proving.key")
+        vk.save(tmp / "verifying.key")
+        (tmp / "shape.json").write_text(json.dumps(
+            {"shape": shape.describe(), "r1cs_digest": r1cs.digest().hex(), "constraints": r1cs.n_constraints,
+             "vk_sha256": vk.digest(), "setup": vk.label}, indent=2, sort_keys=True) + "\n")
+        for path in tmp.iterdir():
+            with open(path, "rb") as fh:
+                os.fsync(fh.fileno())
+        if final.exists():       # another process made them meanwhile: keep theirs
+            for path in tmp.iterdir():
+                path.unlink()
+            tmp.rmdir()
+            return self.load_keys(shape)
+        os.replace(tmp, final)
+        return pk, vk
+
+    def load_keys(self, shape: Shape) -> tuple[ProvingKey, VerifyingKey]:
+        """The stored keys of `shape`; ProofError if they belong to another circuit."""
+        d = self.shape_dir(shape)
+        pk = load_proving_key(d / "proving.key")
+        vk = load_verifying_key(d / "verifying.key")
+        digest = circuit(shape).digest()
+        if pk.circuit_digest != digest or vk.circuit_digest != digest:
+            raise ProofError(f"keys in {d} were made for another version of the {shape.key_id()} circuit; "
+                             f"remove that folder and run `zkp-ledger setup --shape {shape.key_id()}` again")
+        return pk, vk
+
+    def keys_for(self, shape: Shape) -> tuple[ProvingKey, VerifyingKey]:
+        return self.load_keys(shape) if self.has_keys(shape) else self.make_keys(shape)

@@ -104,9 +104,8 @@ def prove_statistics(ledger: Ledger, request: ProveRequest) -> Entry:
     if notarized.layout != "file" or notarized.format not in ("csv", "parquet"):
         raise InputError(f"{dataset}: prove needs one CSV or Parquet file (found {notarized.layout} "
                          f"of format {notarized.format}); use notarize for other data")
-    pk, vk = key_store(ledger).keys_for(shape)
+    pk = vk = None
     r1cs = circuit(shape)
-    qap_of(r1cs)
     lo = [e.lo for e in encodings]
     chunks, openings = [], []
     totals = np.zeros((3, shape.columns), dtype=object)
@@ -115,6 +114,9 @@ def prove_statistics(ledger: Ledger, request: ProveRequest) -> Entry:
 
     for chunk in iter_chunks(dataset, encodings, shape.rows, request.blocksize):
         z, statement, salt = chunk_witness(shape, chunk.values, chunk.nulls, chunk.active_rows, lo)
+        if pk is None:   # keys only once the first chunk encoded cleanly
+            pk, vk = key_store(ledger).keys_for(shape)
+            qap_of(r1cs)
         proof = prove(pk, r1cs, z, device=request.device)
         chunks.append({"index": chunk.index, "first_row": chunk.first_row, "rows": chunk.active_rows,
                        "public_inputs": [str(v) for v in statement.public_inputs()],

@@ -1,0 +1,243 @@
+"""Statistics proofs end to end: circuit, gadget vs native Poseidon, prove/verify, tampering, bad input."""
+
+from __future__ import annotations
+
+import base64
+import json
+import random
+import secrets
+from decimal import Decimal
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from kernels.poseidon import poseidon_hash, poseidon_params
+from ledger import Ledger
+from pipeline.circuit import poseidon as gadget
+from pipeline.circuit.statistics import ChunkStatistics, Shape, chunk_witness, circuit, domain_tag, signed
+from pipeline.cli import main as cli
+from pipeline.errors import InputError, ProofError
+from pipeline.groth16.keys import Proof
+from pipeline.groth16.r1cs import LinearCombination, R1CSBuilder
+from pipeline.groth16.verifier import verify
+from pipeline.statistics_proof import ProveRequest, load_bundle, prove_statistics, verify_statistics
+
+TINY = dict(chunk_rows=4, range_bits=12, width=3)
+from kernels.params import R  # noqa: E402
+
+
+@pytest.mark.parametrize("t", [3, 5])
+def test_poseidon_gadget_matches_native_sponge(t):
+    rng = random.Random(secrets.randbits(64))
+    inputs = [rng.randrange(R) for _ in range(2 * t - 1)]
+    cs = R1CSBuilder()
+    lcs = [cs.private_input(f"x{i}", v) for i, v in enumerate(inputs)]
+    tag = 12345
+    state = [LinearCombination.of(tag)] + [LinearCombination() for _ in range(t - 1)]
+    params = poseidon_params(t)
+    for start in range(0, len(lcs), t - 1):
+        for pos, item in enumerate(lcs[start:start + t - 1]):
+            state[1 + pos] = state[1 + pos] + item
+        state = gadget.permutation(cs, state, params)
+    assert cs.value(state[1]) == poseidon_hash(inputs, t, tag)
+    r1cs = cs.build()
+    r1cs.check_witness(cs.witness())
+    permutations = -(-len(inputs) // (t - 1))
+    assert r1cs.n_constraints == permutations * 3 * (t * params.full_rounds + params.partial_rounds)
+
+
+def test_shape_parse_and_cost():
+    assert Shape.parse("rows=8,columns=2,bits=16,width=5") == Shape(8, 2, 16, 5)
+    assert Shape.parse("r8-c2-k16-t5") == Shape(8, 2, 16, 5)
+    with pytest.raises(InputError):
+        Shape.parse("rows=8")
+    with pytest.raises(InputError):
+        Shape(8, 1, 63)
+    shape = Shape(8, 2, 16, 3)
+    r1cs = circuit(shape)
+    # k + 4 per cell, 2 per row, 1 + 3m sums, and the sponge's S-boxes.
+    p = poseidon_params(3)
+    sponge = -(-(1 + shape.packed_elements) // 2) * 3 * (3 * p.full_rounds + p.partial_rounds)
+    assert r1cs.n_constraints == 8 * 2 * (16 + 4) + 2 * 8 - 1 + 1 + 3 * 2 + sponge + 1
+
+
+def test_chunk_statement_and_witness_rejects_tampering():
+    shape = Shape(4, 2, 8, 3)
+    values = np.array([[1, -5], [200, 3], [0, 7], [0, 0]])
+    nulls = np.array([[False, False], [False, True], [True, False], [False, False]])
+    z, st, salt = chunk_witness(shape, values, nulls, 3, [0, -10])
+    assert (st.active_rows, st.sums, st.sums_of_squares, st.nulls) == (3, [201, 2], [40001, 74], [1, 1])
+    r1cs = circuit(shape)
+    r1cs.check_witness(z)
+    for index in range(1, shape.n_public + 1):       # every public statistic is bound by a constraint
+        bad = list(z)
+        bad[index] = (bad[index] + 1) % R
+        with pytest.raises(ProofError, match="does not satisfy"):
+            r1cs.check_witness(bad)
+    # the same cells under the same salt give the same commitment; another salt another one
+    assert chunk_witness(shape, values, nulls, 3, [0, -10], salt)[1].commitment == st.commitment
+    assert chunk_witness(shape, values, nulls, 3, [0, -10])[1].commitment != st.commitment
+    with pytest.raises(InputError, match="outside the proven range"):
+        chunk_witness(shape, np.array([[256, 0], [0, 0], [0, 0], [0, 0]]), np.zeros((4, 2), bool), 1, [0, -10])
+
+
+def test_domain_tag_separates_shapes():
+    assert len({domain_tag(Shape(4, 1, 8, 3)), domain_tag(Shape(4, 1, 9, 3)), domain_tag(Shape(8, 1, 8, 3)),
+                domain_tag(Shape(4, 2, 8, 3)), domain_tag(Shape(4, 1, 8, 5))}) == 5
+
+
+# --- end to end through the ledger ------------------------------------------------------------
+
+def write_dataset(folder: Path, fmt: str) -> tuple[Path, pd.DataFrame]:
+    rng = np.random.default_rng(secrets.randbits(64))
+    n = 11
+    price = np.round(rng.uniform(0, 40, n), 2)
+    qty = rng.integers(-5, 20, n).astype(float)
+    qty[[2, 7]] = np.nan
+    frame = pd.DataFrame({"id": np.arange(n), "price": price, "qty": qty, "note": ["x"] * n})
+    path = folder / f"data.{fmt}"
+    if fmt == "csv":
+        frame.to_csv(path, index=False)
+    else:
+        frame.to_parquet(path, index=False)
+    return path, frame
+
+
+@pytest.fixture(scope="module")
+def proved(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("stats")
+    ledger = Ledger.create(folder / "ledger.jsonl")
+    out = {}
+    for fmt in ("csv", "parquet"):
+        path, frame = write_dataset(folder, fmt)
+        request = ProveRequest(dataset=path, name=f"shop-{fmt}", columns=["price", "qty"], scale="price=2",
+                               ranges="price=0:40,qty=-5:20", blocksize=200, log=lambda text: None, **TINY)
+        out[fmt] = (prove_statistics(ledger, request), path, frame)
+    return ledger, out
+
+
+@pytest.mark.parametrize("fmt", ["csv", "parquet"])
+def test_statistics_match_pandas_and_verify(proved, fmt):
+    ledger, out = proved
+    entry, path, frame = out[fmt]
+    stats = entry.record["statistics"]
+    for col, scale in (("price", 2), ("qty", 0)):
+        series = frame[col].dropna()
+        s = stats[col]
+        assert s["count"] == len(series) and s["nulls"] == frame[col].isna().sum()
+        exact = [Decimal(str(v)) for v in series]
+        assert Decimal(s["sum"]) == sum(exact)
+        assert Decimal(s["sum_squares"]) == sum(v * v for v in exact)
+        assert float(s["mean"]) == pytest.approx(series.mean())
+        assert float(s["variance"]) == pytest.approx(series.var(ddof=0))
+        assert s["scaled"]["sum"] == int(sum(exact) * 10**scale)
+    assert entry.record["rows"] == len(frame) and entry.record["circuit"]["chunks"] == 3
+    check = verify_statistics(ledger, entry, path)
+    assert check.data_checked and check.vk_pinned and check.chunks == 3
+
+
+def test_changed_value_fails_data_check(proved, tmp_path):
+    ledger, out = proved
+    entry, path, frame = out["csv"]
+    changed = frame.copy()
+    changed.loc[5, "price"] = round(changed.loc[5, "price"] + 0.01, 2)
+    other = tmp_path / "data.csv"
+    changed.to_csv(other, index=False)
+    with pytest.raises(ProofError, match="do not match the commitment of chunk 1"):
+        verify_statistics(ledger, entry, other)
+
+
+def test_changed_statistic_swapped_proof_and_other_key_fail(proved, tmp_path):
+    ledger, out = proved
+    entry, _, _ = out["csv"]
+    bundle, vk, shape = load_bundle(ledger, entry)
+    chunks = bundle["chunks"]
+    inputs = [[int(v) for v in c["public_inputs"]] for c in chunks]
+    proofs = [Proof.from_bytes(base64.b64decode(c["proof"])) for c in chunks]
+    assert all(verify(vk, x, p) for x, p in zip(inputs, proofs))
+    for k in range(len(inputs[0])):          # any public statistic changed
+        changed = list(inputs[0])
+        changed[k] = (changed[k] + 1) % R
+        assert not verify(vk, changed, proofs[0])
+    assert not verify(vk, inputs[0], proofs[1])           # swapped chunk proofs
+    # a proof of another shape's circuit (same number of public inputs) under this key
+    other_shape = Shape(shape.rows * 2, shape.columns, shape.range_bits, shape.width)
+    other = Ledger.create(tmp_path / "other.jsonl")
+    path, _ = write_dataset(tmp_path, "csv")
+    request = ProveRequest(dataset=path, name="other", columns=["price", "qty"], scale="price=2",
+                           ranges="price=0:40,qty=-5:20", chunk_rows=other_shape.rows, range_bits=shape.range_bits,
+                           width=shape.width, log=lambda text: None)
+    other_entry = prove_statistics(other, request)
+    other_bundle, other_vk, _ = load_bundle(other, other_entry)
+    other_proof = Proof.from_bytes(base64.b64decode(other_bundle["chunks"][0]["proof"]))
+    other_inputs = [int(v) for v in other_bundle["chunks"][0]["public_inputs"]]
+    assert verify(other_vk, other_inputs, other_proof)
+    assert not verify(vk, other_inputs, other_proof)
+
+
+def test_tampered_bundle_is_rejected(proved, tmp_path):
+    ledger, out = proved
+    entry, _, _ = out["csv"]
+    digest = entry.record["proof_bundle"]
+    obj = next(p for p in (ledger.dir / "objects").rglob("*") if p.is_file() and digest in p.name)
+    original = obj.read_bytes()
+    try:
+        bundle = json.loads(original)
+        bundle["chunks"][0]["public_inputs"][2] = str(int(bundle["chunks"][0]["public_inputs"][2]) + 1)
+        obj.chmod(0o644)
+        obj.write_bytes(json.dumps(bundle).encode())
+        with pytest.raises(Exception):
+            verify_statistics(ledger, entry)
+    finally:
+        obj.write_bytes(original)
+    assert verify_statistics(ledger, entry).chunks == 3
+
+
+BAD_VALUES = [
+    ("1.005", "has more than 2 decimals"),
+    ("nan", "not a finite number"),
+    ("inf", "not a finite number"),
+    ("ten", "is not a number"),
+    ("41", "outside the declared range"),
+]
+
+
+@pytest.mark.parametrize("bad,message", BAD_VALUES)
+def test_bad_values_name_file_row_column_and_leave_ledger_unchanged(tmp_path, capsys, bad, message):
+    ledger_path = tmp_path / "l" / "ledger.jsonl"
+    assert cli(["init", "--ledger", str(ledger_path), "--no-key"]) == 0
+    data = tmp_path / "d.csv"
+    data.write_text(f"price,qty\n1.5,2\n2.25,3\n{bad},4\n")
+    before = ledger_path.read_bytes()
+    capsys.readouterr()
+    code = cli(["prove", str(data), "--ledger", str(ledger_path), "--name", "d", "--columns", "price",
+                "--scale", "price=2", "--range", "price=0:40", "--range-bits", "12", "--chunk-rows", "4",
+                "--width", "3", "--device", "cpu"])
+    err = [line for line in capsys.readouterr().err.strip().splitlines() if "error" in line]
+    assert code == 1
+    assert len(err) == 1 and str(data) in err[0] and "row 3" in err[0] and "'price'" in err[0]
+    assert message in err[0]
+    assert ledger_path.read_bytes() == before
+
+
+def test_missing_column_and_option_errors(tmp_path, capsys):
+    ledger_path = tmp_path / "ledger.jsonl"
+    assert cli(["init", "--ledger", str(ledger_path), "--no-key"]) == 0
+    data = tmp_path / "d.csv"
+    data.write_text("price,qty\n1,2\n")
+    for extra, message in ((["--columns", "cost"], "no column 'cost'"),
+                           (["--columns", "price", "--scale", "qty=2"], "not among --columns"),
+                           (["--columns", "price", "--range", "price=5:1"], "above high bound"),
+                           (["--columns", "price", "--range", "price=0:1e30"], "more than --range-bits")):
+        capsys.readouterr()
+        code = cli(["prove", str(data), "--ledger", str(ledger_path), "--name", "d", "--range-bits", "12", *extra])
+        err = capsys.readouterr().err
+        assert code == 1 and message in err, err
+
+
+def test_signed_public_inputs():
+    assert signed(R - 5) == -5 and signed(7) == 7
+    st = ChunkStatistics(1, 2, [-3], [-10], [50], [0])
+    assert ChunkStatistics.from_public_inputs(st.public_inputs(), 1) == st

@@ -132,8 +132,8 @@ def bad_input_cases(tmp: Path):
     return [
         (["notarize", str(tmp / "missing.csv"), "--name", "x"], "no such file"),
         (["notarize", str(empty), "--name", "x"], "empty"),
-        (["notarize", str(ragged), "--name", "x"], "row 3"),
-        (["notarize", str(latin), "--name", "x"], "invalid UTF-8"),
+        (["notarize", str(ragged), "--name", "x"], "ragged.csv: line 3 has 3 fields"),
+        (["notarize", str(latin), "--name", "x"], "latin.csv: line 2, column 'b': invalid UTF-8"),
         (["notarize", str(good), "--name", "bad\x1bname"], "control character"),
         (["notarize", str(good), "--name", "x", "--tag", "t\nt"], "control character"),
         (["notarize", str(good), "--name", "x", "--parent", "nope@3"], "nope"),

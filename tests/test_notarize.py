@@ -12,6 +12,7 @@ import pytest
 from ledger.merkle import BLAKE3
 from pipeline.errors import InputError
 from pipeline.notarize import compare, notarize
+import pipeline.notarize as nz
 from tests.conftest import require_tool
 
 
@@ -66,8 +67,12 @@ def test_parquet_and_directory(tmp_path):
 
 
 @pytest.mark.parametrize("content,expect", [
-    (b"a,b\n1,2\n3\n", r"row 3 .*has 1 fields but the header has 2"),
-    (b"a,b\n1,2\n3,\xff\xfe\n", r"row 3 .*column 'b': invalid UTF-8"),
+    (b"a,b\n1,2\n3\n", r"line 3 has 1 fields but the header has 2 \('3'\)"),
+    (b"a,b\n1,2\n\n3,4,5", r"line 4 has 3 fields but the header has 2"),  # no final newline
+    (b"a,b\n1,2\n3,\xff\xfe\n", r"line 3, column 'b': invalid UTF-8"),
+    (b"a,b\r\n1,2\r\n3,4,\r\n", r"line 3 has 3 fields but the header has 2"),
+    (b'a,b\n"x\ny",2\n3\n', r"line 4 has 1 fields but the header has 2"),  # the parser's row 3
+    (b"a,b\n1,caf\xc3\xa9\n2,\xe2\x82", r"line 3: the file ends inside a UTF-8 sequence"),
     (b"", "file is empty"),
 ])
 def test_bad_csv(tmp_path, content, expect):
@@ -102,3 +107,108 @@ def test_unreadable_file(tmp_path, monkeypatch):
             notarize(p)
     finally:
         p.chmod(0o644)
+
+
+@pytest.fixture
+def small_blocks(monkeypatch):
+    """Blocks of 64 bytes scanned in pieces of 16: every boundary case shows up in a small file."""
+    monkeypatch.setattr(nz, "SCAN_BLOCK", 64)
+    monkeypatch.setattr(nz, "SCAN_PIECE", 16)
+
+
+def reference_rows(path) -> int:
+    import pandas as pd
+
+    return len(pd.read_csv(path, dtype=str, keep_default_na=False))
+
+
+@pytest.mark.parametrize("blocks", ["default", "small"])
+def test_quoted_csv_rows_match_pandas(tmp_path, request, blocks):
+    """Quotes with embedded newlines and delimiters go to pyarrow's parser from the line holding
+    the first quote; before it the numpy scan counts. Both together give pandas' row count."""
+    if blocks == "small":
+        request.getfixturevalue("small_blocks")
+    plain = "".join(f"{i},{i * 2},plain\n" for i in range(40))
+    quoted = "".join(f'{i},"a, b\nc ""{i}""",x\n' for i in range(40))
+    for name, text, rows in [("first.csv", "id,v,w\n" + quoted + plain, 80),
+                             ("later.csv", "id,v,w\n" + plain + quoted, 80),
+                             ("header.csv", '"id","v","w"\n' + plain, 40),
+                             ("crlf.csv", ("id,v,w\n" + plain + quoted).replace("\n", "\r\n"), 80)]:
+        p = tmp_path / name
+        p.write_text(text, newline="")
+        n = notarize(p, chunk_size=100)
+        assert n.rows == reference_rows(p) == rows, name
+        assert n.root == notarize(p, chunk_size=100, scan=False).root
+
+
+def test_fast_path_line_endings_and_blank_lines(tmp_path, small_blocks):
+    cases = {
+        "crlf.csv": b"a,b\r\n" + b"".join(b"%d,%d\r\n" % (i, i) for i in range(50)),
+        "blank.csv": b"a,b\n\n1,2\n\r\n\n3,4\n\n",
+        "no_final_newline.csv": b"a,b\n" + b"\n".join(b"%d,%d" % (i, i) for i in range(50)),
+        "lone_cr.csv": b"a,b\r1,2\r3,4\r\n5,6\n",  # old Mac line ends: the parser's business
+        "one_column.csv": b"a\n1\n\n2\r\n\r\n3",
+        "header_only.csv": b"a,b\n",
+        "unicode.csv": "name,v\n".encode() + "".join(f"caf\u00e9 \u20ac{i} \U0001f600,{i}\n" for i in range(30)).encode(),
+    }
+    for name, data in cases.items():
+        p = tmp_path / name
+        p.write_bytes(data)
+        assert notarize(p).rows == reference_rows(p), name
+
+
+def test_random_csvs_match_pyarrow(tmp_path, small_blocks):
+    import random
+
+    import pyarrow.csv as pcsv
+
+    rng = random.Random(7)
+    for trial in range(60):
+        ncols = rng.randint(1, 4)
+        lines = [",".join(f"h{j}" for j in range(ncols))]
+        for _ in range(rng.randint(0, 30)):
+            r = rng.random()
+            if r < 0.1:
+                lines.append("")
+            elif r < 0.15 and trial % 3 == 0:
+                lines.append(",".join(['"q,\n' + "x" * rng.randint(0, 20) + '"'] * ncols))
+            else:
+                lines.append(",".join(str(rng.randint(0, 10 ** rng.randint(0, 30))) for _ in range(ncols)))
+        eol = "\r\n" if trial % 4 == 1 else "\n"
+        text = eol.join(lines) + (eol if trial % 5 or len(lines) == 1 else "")  # pyarrow needs it
+        p = tmp_path / f"r{trial}.csv"
+        p.write_text(text, newline="")
+        assert notarize(p).rows == pcsv.read_csv(p).num_rows, text
+
+
+@pytest.mark.parametrize("quoted", [False, True])
+def test_ragged_line_found_in_both_paths(tmp_path, small_blocks, quoted):
+    head = 'a,b,c\n"x\ny",1,2\n' if quoted else "a,b,c\nx y,1,2\n"  # quoted: the parser's path
+    body = "".join(f"{i},{i},{i}\n" for i in range(30))
+    p = tmp_path / "ragged.csv"
+    p.write_text(head + body + "7,8\n" + body)
+    bad_line = head.count("\n") + 30 + 1
+    with pytest.raises(InputError, match=rf"ragged.csv: line {bad_line} has 2 fields but the header has 3 \('7,8'\)"):
+        notarize(p)
+
+
+@pytest.mark.parametrize("split", range(1, 4))
+def test_utf8_across_block_boundary(tmp_path, small_blocks, split):
+    """A 4-byte character cut by the end of a 64-byte block is valid; a cut sequence that the
+    next block does not complete is caught, on the right line and column."""
+    char = "\U0001f600".encode()
+    prefix = b"a,b\n" + b"x" * 30 + b",1\n" + b"1,"  # the second block starts at byte 64
+    pad = b"y" * (64 - len(prefix) - split)
+    p = tmp_path / "u.csv"
+    p.write_bytes(prefix + pad + char + b"\n2,3\n")
+    assert notarize(p).rows == 3
+    p.write_bytes(prefix + pad + char[:split] + b"z\n2,3\n")
+    with pytest.raises(InputError, match=r"u.csv: line 3, column 'b': invalid UTF-8"):
+        notarize(p)
+
+
+def test_invalid_utf8_in_quoted_region(tmp_path, small_blocks):
+    p = tmp_path / "q.csv"
+    p.write_bytes(b'a,b\n"x\ny",1\n' + b"2,3\n" * 20 + b"4,caf\xe9\n")
+    with pytest.raises(InputError, match=r"q.csv: line 24: invalid UTF-8"):
+        notarize(p)

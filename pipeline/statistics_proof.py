@@ -190,13 +190,19 @@ class StatisticsCheck:
 def load_bundle(ledger: Ledger, entry: Entry) -> tuple[dict, VerifyingKey, Shape]:
     record = entry.record
     circ = record.get("circuit") or {}
-    bundle = json.loads(ledger.get_object(record["proof_bundle"]))
-    if bundle.get("format") != BUNDLE_FORMAT:
-        raise ProofError(f"entry {entry.index}: proof bundle has format {bundle.get('format')!r}")
-    vk = VerifyingKey.from_bytes(ledger.get_object(circ["vk_object"]), what=f"entry {entry.index} verifying key")
+    try:
+        bundle = json.loads(ledger.get_object(record["proof_bundle"]))
+        if not isinstance(bundle, dict) or bundle.get("format") != BUNDLE_FORMAT:
+            raise ValueError("not a statistics proof bundle")
+        vk_bytes = ledger.get_object(circ["vk_object"])
+        shape_fields = circ["shape"]
+    except (ValueError, KeyError, TypeError) as exc:
+        raise ProofError(f"entry {entry.index}: its proof bundle or verifying key is unreadable "
+                         f"({type(exc).__name__}: {exc})") from None
+    vk = VerifyingKey.from_bytes(vk_bytes, what=f"entry {entry.index} verifying key")
     if vk.digest() != circ.get("vk_hash") or bundle.get("vk_sha256") != circ.get("vk_hash"):
         raise ProofError(f"entry {entry.index}: verifying key does not match the recorded vk_hash")
-    s = circ["shape"]
+    s = shape_fields
     shape = Shape(s["rows"], s["columns"], s["range_bits"], s["width"])
     if vk.n_public != shape.n_public:
         raise ProofError(f"entry {entry.index}: verifying key has {vk.n_public} public inputs, "

@@ -1,7 +1,7 @@
 """Ledger commands of `zkp-ledger`: init, keygen, notarize, list, history, show, verify,
 inclusion, consistency, checkpoint, audit.
 
-Proof checks plug in through `ENTRY_VERIFIERS`: the module that proves statistics registers
+Proof checks plug in through `ENTRY_VERIFIERS`: the module that proves statistics (proof_commands) registers
 `ENTRY_VERIFIERS["statistics"] = fn` with `fn(ledger, entry, data=None) -> str` (a one-line summary;
 raise PipelineError when the proofs do not verify; `data` is the dataset path given to
 `verify --data`). `verify` and `audit --proofs` call it.
@@ -35,14 +35,9 @@ def _verify_notarization(ledger: Ledger, entry: Entry, data: Path | None = None)
     return "notarization: no proofs to check (raw-bytes commitment only; use --data to re-hash)"
 
 
-def _verify_statistics_unavailable(ledger: Ledger, entry: Entry, data: Path | None = None) -> str:
-    raise PipelineError("proof verification for statistics entries is not available yet")
-
-
 ENTRY_VERIFIERS: dict[str, Callable[..., str]] = {
     "genesis": lambda ledger, entry, data=None: "genesis entry: origin and hash of the log",
     "notarization": _verify_notarization,
-    "statistics": _verify_statistics_unavailable,
 }
 
 
@@ -320,12 +315,6 @@ def cmd_audit(args) -> int:
     if args.proofs:
         def check(ledger: Ledger, entry: Entry) -> str:
             return ENTRY_VERIFIERS[entry.kind](ledger, entry)
-        stats = ENTRY_VERIFIERS["statistics"]
-        if stats is _verify_statistics_unavailable:
-            # Fail up front rather than flag every statistics entry as bad.
-            with Ledger.open(args.ledger) as ledger:
-                if any(e.kind == "statistics" for e in ledger.entries()):
-                    stats(ledger, None)
     if args.report and Path(args.report).is_dir():
         raise InputError(f"--report {args.report}: is a directory; give a file name")
     if args.report and Path(args.report).suffix not in (".html", ".htm", ".json"):

@@ -20,6 +20,16 @@ from pipeline.errors import ProofError
 from pipeline.groth16.keys import ProvingKey, VerifyingKey, load_proving_key, load_verifying_key
 
 
+def _file_blake3(path: Path) -> str:
+    import blake3
+
+    hasher = blake3.blake3(max_threads=blake3.blake3.AUTO)
+    with open(path, "rb") as fh:
+        while block := fh.read(1 << 22):
+            hasher.update(block)
+    return hasher.hexdigest()
+
+
 class KeyStore:
     """Keys of circuit shapes in one folder; `keys_for` makes them on first use."""
 
@@ -62,9 +72,20 @@ class KeyStore:
         return pk, vk
 
     def load_keys(self, shape: Shape) -> tuple[ProvingKey, VerifyingKey]:
-        """The stored keys of `shape`; ProofError if they belong to another circuit."""
+        """The stored keys of `shape`; ProofError if they belong to another circuit.
+
+        Every point of the proving key is checked (curve, subgroup) the first time a file is
+        loaded; its BLAKE3 is then remembered in `proving.key.checked`, so later loads of the very
+        same bytes skip the point checks (a changed byte changes the hash and checks them again).
+        """
         d = self.shape_dir(shape)
-        pk = load_proving_key(d / "proving.key")
+        pk_path = d / "proving.key"
+        marker = d / "proving.key.checked"
+        digest = _file_blake3(pk_path)
+        checked = marker.is_file() and marker.read_text().strip() == digest
+        pk = load_proving_key(pk_path, validate=not checked)
+        if not checked:
+            marker.write_text(digest + "\n")
         vk = load_verifying_key(d / "verifying.key")
         digest = circuit(shape).digest()
         if pk.circuit_digest != digest or vk.circuit_digest != digest:

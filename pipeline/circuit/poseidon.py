@@ -8,6 +8,8 @@ the additions of round constants and the MDS mixing are free linear combinations
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from pipeline.groth16.r1cs import LinearCombination, R1CSBuilder
 
 
@@ -19,19 +21,47 @@ def sbox(cs: R1CSBuilder, x: LinearCombination, name: str) -> LinearCombination:
 
 
 def permutation(cs: R1CSBuilder, state: list[LinearCombination], params, name: str = "poseidon") -> list[LinearCombination]:
-    """The Poseidon permutation of `state` (t linear combinations) under `params`."""
+    """The Poseidon permutation of `state` (t linear combinations) under `params`.
+
+    Built in the equivalent fast form the native permutation runs (kernels.poseidon.optimized:
+    scalar partial-round constants, sparse partial-round matrices): the same function and the
+    same constraints, but each partial round adds one term to the linear combinations instead of
+    mixing t dense ones, which keeps building the circuit and its witness fast.
+    """
     t = params.t
     if len(state) != t:
         raise ValueError(f"Poseidon state must have {t} elements, got {len(state)}")
+    fast = _fast_form(t)
     half = params.full_rounds // 2
-    rounds = params.full_rounds + params.partial_rounds
-    constants = params.round_constants
-    mds = params.mds
-    for rnd in range(rounds):
-        state = [s + constants[rnd][i] for i, s in enumerate(state)]
-        if rnd < half or rnd >= half + params.partial_rounds:
-            state = [sbox(cs, s, f"{name} round {rnd} element {i}") for i, s in enumerate(state)]
-        else:
-            state[0] = sbox(cs, state[0], f"{name} round {rnd}")
-        state = [sum((state[j] * mds[i][j] for j in range(t)), LinearCombination()) for i in range(t)]
+
+    def full_round(state, constants, matrix, rnd):
+        state = [sbox(cs, s + constants[i], f"{name} round {rnd} element {i}") for i, s in enumerate(state)]
+        return [_dot(matrix[i], state) for i in range(t)]
+
+    for rnd in range(half):
+        matrix = fast.mds_before_partial if rnd == half - 1 else fast.mds
+        state = full_round(state, fast.full_constants[rnd], matrix, rnd)
+    for i, (constant, row) in enumerate(zip(fast.partial_constants, fast.sparse)):
+        x0 = sbox(cs, state[0] + constant, f"{name} round {half + i}")
+        # row = [a00, v_1 .. v_{t-1}, w_1 .. w_{t-1}]: x_0 <- a00·x_0 + v·x', x_j <- x_j + w_j·x_0.
+        new0 = _dot(row[:t], [x0, *state[1:]])
+        state = [new0] + [state[j] + x0 * row[t - 1 + j] for j in range(1, t)]
+    for rnd in range(half, params.full_rounds):
+        state = full_round(state, fast.full_constants[rnd], fast.mds, params.partial_rounds + rnd)
     return state
+
+
+def _dot(coefficients, lcs: list[LinearCombination]) -> LinearCombination:
+    terms: dict[int, int] = {}
+    for c, lc in zip(coefficients, lcs):
+        for var, v in lc.terms.items():
+            terms[var] = terms.get(var, 0) + c * v
+    return LinearCombination(terms)
+
+
+@lru_cache(maxsize=None)
+def _fast_form(t: int):
+    from kernels import params as curve
+    from kernels.poseidon import optimize, poseidon_params
+
+    return optimize(poseidon_params(t), curve.R)

@@ -34,10 +34,10 @@ NPM_BIN = REPO / ".cache" / "npm" / "node_modules" / ".bin"
 CHAIN = REPO / "tests" / "groth16" / "circuits" / "chain.circom"
 
 
-def sh(cmd, timeout=7200) -> float:
+def sh(cmd, timeout=7200, cwd=None) -> float:
     """Run a command (raising with its output on failure); return its wall time in seconds."""
     start = time.perf_counter()
-    proc = subprocess.run([str(c) for c in cmd], capture_output=True, text=True, timeout=timeout)
+    proc = subprocess.run([str(c) for c in cmd], capture_output=True, text=True, timeout=timeout, cwd=cwd)
     if proc.returncode != 0:
         raise RuntimeError(f"{' '.join(map(str, cmd))} failed:\n{proc.stdout[-2000:]}\n{proc.stderr[-2000:]}")
     return time.perf_counter() - start
@@ -84,7 +84,8 @@ def ensure_circuit(tools: dict, k: int) -> dict:
                                        f"component main {{public [k]}} = Chain({steps});")
     (d / "main.circom").write_text(source)
     s, c = tools["snarkjs"], tools["circom2"]
-    sh([c, d / "main.circom", "--r1cs", "--wasm", "--prime", "bls12381", "-o", d])
+    # circom2 is a WASI program that sees only its working directory: compile with relative paths.
+    sh([c, "main.circom", "--r1cs", "--wasm", "--prime", "bls12381", "-o", "."], cwd=d)
     (d / "input.json").write_text(json.dumps({"x": "2", "k": "3"}))
     sh([s, "wtns", "calculate", files["wasm"], d / "input.json", files["wtns"]])
     ptau = ensure_ptau(tools, k + 1)

@@ -251,7 +251,8 @@ def test_sigkill_during_appends(ledger):
         time.sleep(rng.uniform(0.3, 0.8))
         proc.send_signal(signal.SIGKILL)
         out, _ = proc.communicate()
-        returned += [(int(i), h) for i, h in (line.split() for line in out.splitlines() if line.strip())]
+        # Only complete lines: the kill may cut the report of the last append mid-line.
+        returned += [(int(i), h) for i, h in (line.split() for line in out.split("\n")[:-1] if line.strip())]
         opened = Ledger.open(ledger.path)
         ids = [e.id for e in opened.entries()]
         for index, h in returned:  # every append that returned is there, at its index

@@ -1,0 +1,203 @@
+"""One call on a GPU machine: install the carried wheels, run the GPU tests, run the GPU benchmarks,
+print a short table last.
+
+    python3 bench/gpu_check.py                 # on the GPU machine (device tool: carry ".whl")
+    python3 bench/gpu_check.py --simulate      # dry run here, in Numba's CUDA simulator, tiny sizes
+
+Wheels: `../shared/tools/offline-wheels.sh .whl cryptography cffi pycparser` on the development
+machine, `.whl` named in the device call's `carry`. Results go to bench/results/gpu-<machine>.json
+and, when $OUT is set, to $OUT/gpu_check.json. Every figure is measured in this run beside the
+CPU doing the same work; nothing is carried over from elsewhere.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+SITE = Path("/tmp/zkp-site")
+
+
+def install_wheels() -> None:
+    """pip-install .whl/*.whl into SITE (no network there) and re-exec with it on the path."""
+    wheels = sorted((REPO / ".whl").glob("*.whl"))
+    if not wheels or os.environ.get("ZKP_GPU_CHECK_INSTALLED") == "1":
+        return
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-index", "--no-deps", "--no-compile",
+                    "--target", str(SITE), *map(str, wheels)], check=True)
+    env = dict(os.environ, ZKP_GPU_CHECK_INSTALLED="1",
+               PYTHONPATH=os.pathsep.join([str(SITE), str(REPO), os.environ.get("PYTHONPATH", "")]))
+    os.execve(sys.executable, [sys.executable, *sys.argv], env)
+
+
+def run_gpu_tests(simulate: bool) -> dict:
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(SITE), str(REPO), os.environ.get("PYTHONPATH", "")]))
+    if not simulate:
+        env["ZKP_GPU_TESTS"] = "1"
+    selection = "cuda or gpu" if not simulate else "cuda"
+    cmd = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-o", "addopts=", "-m", "not slow",
+           "-k", selection, "tests/kernels"]
+    start = time.perf_counter()
+    proc = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True)
+    tail = (proc.stdout + proc.stderr).strip().splitlines()
+    print("\n".join(tail[-25:]), flush=True)
+    return {"command": " ".join(cmd), "exit": proc.returncode, "seconds": time.perf_counter() - start,
+            "summary": tail[-1] if tail else ""}
+
+
+def timed(fn, repeats: int = 3) -> tuple[float, float]:
+    """(first call seconds, best warm seconds)."""
+    t0 = time.perf_counter()
+    fn()
+    first = time.perf_counter() - t0
+    best = float("inf")
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - t0)
+    return first, best
+
+
+def bench_fq_products(rows: list, n: int) -> None:
+    import numpy as np
+    from numba import cuda
+
+    from bench.gpu_kernels import fq_mul_chain_kernel
+    from kernels.ff.fields import FQ
+
+    reps = 64
+    a = FQ.from_ints([3 + k for k in range(1024)])
+    a = np.tile(a, (n // 1024, 1))
+    d_a = cuda.to_device(a)
+    d_out = cuda.device_array_like(a)
+    threads = 128
+    blocks = (n + threads - 1) // threads
+
+    def gpu():
+        fq_mul_chain_kernel[blocks, threads](d_out, d_a, reps)
+        cuda.synchronize()
+
+    first, best = timed(gpu)
+    out = d_out.copy_to_host()
+    check = a.copy()
+    cpu_out = np.empty_like(a[:1024])
+    for _ in range(reps):                       # same chain on the CPU for 1024 lanes: x <- x·a
+        FQ.mul_vec(cpu_out, check[:1024], a[:1024]) if _ == 0 else FQ.mul_vec(cpu_out, cpu_out, a[:1024])
+    ok = bool(np.array_equal(out[:1024], cpu_out))
+    cpu_t = timed(lambda: FQ.mul_vec(np.empty_like(a), a, a), 1)[1]
+    rows.append({"op": "Fq products", "size": n * reps, "gpu_per_s": n * reps / best, "cpu_per_s": n / cpu_t,
+                 "first_call_s": first, "matches_cpu": ok})
+
+
+def bench_msm(rows: list, log_n: int) -> None:
+    import secrets
+
+    import numpy as np
+
+    from kernels.ec import points
+    from kernels.ff.fields import FR
+    from kernels.msm.pippenger import msm_g1
+
+    n = 1 << log_n
+    base = np.stack([points.g1_mul(points.g1_generator(), secrets.randbelow(FR.modulus)) for _ in range(64)])
+    pts = np.ascontiguousarray(np.tile(base, (n // 64, 1, 1)))
+    scalars = FR.canonical([secrets.randbelow(FR.modulus) for _ in range(n)])
+    first, gpu_t = timed(lambda: msm_g1(pts, scalars, device="cuda"), 1)
+    cpu_first, cpu_t = timed(lambda: msm_g1(pts, scalars, device="cpu"), 0 if log_n > 14 else 1)
+    cpu_t = cpu_t if cpu_t != float("inf") else cpu_first
+    ok = bool(np.array_equal(msm_g1(pts, scalars, device="cuda"), msm_g1(pts, scalars, device="cpu")))
+    rows.append({"op": f"MSM G1 2^{log_n}", "size": n, "gpu_s": gpu_t, "cpu_s": cpu_t, "first_call_s": first,
+                 "matches_cpu": ok})
+
+
+def bench_ntt(rows: list, log_n: int) -> None:
+    import secrets
+
+    import numpy as np
+
+    from kernels.ff.fields import FR
+    from kernels.ntt import ntt
+    from kernels.ntt.device import ntt_device
+
+    n = 1 << log_n
+    vals = np.tile(FR.from_ints([secrets.randbelow(FR.modulus) for _ in range(1024)]), (n // 1024, 1))
+    first, gpu_t = timed(lambda: ntt_device(vals))
+    cpu_t = timed(lambda: ntt(vals), 1)[1]
+    ok = bool(np.array_equal(ntt_device(vals), ntt(vals)))
+    rows.append({"op": f"NTT Fr 2^{log_n} (with copies)", "size": n, "gpu_s": gpu_t, "cpu_s": cpu_t,
+                 "first_call_s": first, "matches_cpu": ok})
+
+
+def bench_poseidon(rows: list, n: int) -> None:
+    import secrets
+
+    import numpy as np
+
+    from kernels.ff.fields import FR
+    from kernels.poseidon import permute_batch_inplace
+    from kernels.poseidon.device import permute_batch_device
+
+    t = 9
+    states = FR.from_ints([secrets.randbelow(FR.modulus) for _ in range(n * t)]).reshape(n, t, 8)
+    first, gpu_t = timed(lambda: permute_batch_device(states.copy(), t))
+    cpu_t = timed(lambda: permute_batch_inplace(states.copy(), t), 1)[1]
+    ok = bool(np.array_equal(permute_batch_device(states.copy(), t), permute_batch_inplace(states.copy(), t)))
+    rows.append({"op": f"Poseidon t=9 x{n}", "size": n, "gpu_s": gpu_t, "cpu_s": cpu_t, "first_call_s": first,
+                 "matches_cpu": ok})
+
+
+def print_table(result: dict) -> None:
+    print()
+    print(f"GPU check on {result['machine'].get('gpu') or 'no GPU (simulator)'}; tests: {result['tests']['summary']}")
+    print(f"{'operation':<32}{'GPU':>14}{'CPU':>14}{'ratio':>9}{'1st call':>10}  same result")
+    for row in result["rows"]:
+        if "error" in row:
+            print(f"{row['op']:<32}{'error: ' + row['error'][:70]}")
+            continue
+        if "gpu_per_s" in row:
+            gpu, cpu, ratio = f"{row['gpu_per_s']:.3g}/s", f"{row['cpu_per_s']:.3g}/s", row["gpu_per_s"] / row["cpu_per_s"]
+        else:
+            gpu, cpu, ratio = f"{row['gpu_s'] * 1e3:.1f} ms", f"{row['cpu_s'] * 1e3:.1f} ms", row["cpu_s"] / row["gpu_s"]
+        print(f"{row['op']:<32}{gpu:>14}{cpu:>14}{ratio:>8.1f}x{row['first_call_s']:>9.1f}s  {row['matches_cpu']}")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--simulate", action="store_true", help="dry run in the CUDA simulator with tiny sizes")
+    parser.add_argument("--skip-tests", action="store_true")
+    args = parser.parse_args()
+    if args.simulate:
+        os.environ["NUMBA_ENABLE_CUDASIM"] = "1"
+    else:
+        install_wheels()
+    sys.path[:0] = [str(SITE), str(REPO)]
+    from bench.machine import machine_info, save_result
+
+    tests = {"summary": "skipped"} if args.skip_tests else run_gpu_tests(args.simulate)
+    small = args.simulate
+    rows: list = []
+    plan = [("fq", bench_fq_products, 1 << (10 if small else 22)), ("msm", bench_msm, 6 if small else 16),
+            ("ntt", bench_ntt, 10 if small else 20), ("poseidon", bench_poseidon, 4 if small else 1 << 16)]
+    for name, fn, size in plan:
+        try:
+            fn(rows, size)
+        except Exception as exc:  # a failing GPU path is reported in the table, never given a number
+            rows.append({"op": name, "error": f"{type(exc).__name__}: {exc}"})
+    result = {"benchmark": "gpu_check", "simulated": args.simulate, "machine": machine_info(), "tests": tests,
+              "rows": rows}
+    if not args.simulate:
+        print(f"saved {save_result('gpu', result)}")
+    if os.environ.get("OUT"):
+        Path(os.environ["OUT"], "gpu_check.json").write_text(json.dumps(result, indent=2, sort_keys=True))
+    print_table(result)
+    return 0 if tests.get("exit", 0) == 0 and all("error" not in r and r["matches_cpu"] for r in rows) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

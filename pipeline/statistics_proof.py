@@ -52,7 +52,8 @@ class ProveRequest:
     device: str = "cpu"
     tag: str | None = None
     parent: str | None = None
-    log: object = field(default=None, repr=False)
+    log: object = field(default=None, repr=False)          # log(text): messages (default: stderr)
+    progress: object = field(default=None, repr=False)     # progress(rows_done, rows_total) per chunk
 
 
 def _decimal_text(value: Fraction, scale: int, digits: int = 28) -> str:
@@ -124,7 +125,8 @@ def prove_statistics(ledger: Ledger, request: ProveRequest) -> Entry:
         openings.append(str(salt))
         totals += np.array([statement.sums, statement.sums_of_squares, statement.nulls], dtype=object)
         rows += chunk.active_rows
-        _log(request, f"proved chunk {chunk.index} (rows {chunk.first_row}..{chunk.first_row + chunk.active_rows - 1})")
+        if request.progress is not None:
+            request.progress(rows, notarized.rows)
     if notarized.rows is not None and rows != notarized.rows:
         raise InputError(f"{dataset}: read {rows} rows through Dask but notarize counted {notarized.rows}; "
                          "the file changed while it was proved, or it has blank lines")

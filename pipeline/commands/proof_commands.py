@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import sys
+import time
+from contextlib import contextmanager
 from pathlib import Path
 
 from ledger import Entry, Ledger
@@ -44,6 +46,27 @@ def _simulated() -> bool:
     return bool(config.ENABLE_CUDASIM)
 
 
+@contextmanager
+def chunk_progress(label: str):
+    """progress(rows_done, rows_total): a rich bar on a terminal, a log line every 10 s elsewhere."""
+    if sys.stderr.isatty():
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+        with Progress("[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
+                      TimeRemainingColumn(), transient=True) as bar:
+            task = bar.add_task(label, total=None)
+            yield lambda done, total: bar.update(task, completed=done, total=total)
+        return
+    last = [time.monotonic()]
+
+    def report(done: int, total: int | None) -> None:
+        if time.monotonic() - last[0] >= 10 or done == total:
+            last[0] = time.monotonic()
+            print(f"zkp-ledger: {label}: {done} of {total if total is not None else '?'} rows proved",
+                  file=sys.stderr)
+    yield report
+
+
 def cmd_prove(args) -> int:
     from pipeline.statistics_proof import ProveRequest, prove_statistics
 
@@ -55,7 +78,9 @@ def cmd_prove(args) -> int:
                            ranges=args.range, range_bits=args.range_bits, chunk_rows=args.chunk_rows,
                            width=args.width, blocksize=args.blocksize, device=resolve_device(args.device),
                            tag=tag, parent=args.parent)
-    entry = prove_statistics(ledger, request)
+    with chunk_progress(f"prove {Path(args.dataset).name}") as progress:
+        request.progress = progress
+        entry = prove_statistics(ledger, request)
     stats = entry.record["statistics"]
     doc = {**_entry_summary(entry), "statistics": stats, "circuit": entry.record["circuit"],
            "proof_bundle": entry.record["proof_bundle"]}

@@ -1,12 +1,21 @@
 """Multi-scalar multiplication sum_k [s_k] P_k on G1 and G2 by Pippenger's bucket method.
 
-Scalars 0 are skipped and scalars 1 summed directly; the rest are recoded into signed c-bit
-digits (|digit| <= 2^(c-1), so a window has 2^(c-1) buckets) over only as many windows as the
-largest scalar needs, c chosen by a cost model from the number of points. Each task, one
-(window, point range) pair, adds its affine points into XYZZ buckets by mixed additions and
-reduces them by the running-sum method; tasks run in parallel (`prange`) and the window sums are
-combined by Horner's rule with c doublings per window. `device="cuda"` runs the bucket
-accumulation as a CUDA kernel (`kernels.msm.cuda`) and the rest here.
+Scalars 0 are skipped and scalars 1 summed directly; the rest are split by bit length into a
+short class (e.g. witness values < 2^32) and a long one when the cost model says two MSMs are
+cheaper than one, so short scalars do not pay full-width windows. Each class is recoded into
+signed c-bit digits (|digit| <= 2^(c-1), so a window has 2^(c-1) buckets) over only as many
+windows as its largest scalar needs, c chosen by a cost model from the number of points.
+
+Bucket accumulation is batch-affine (as arkworks and gnark do on the CPU): buckets are affine
+points, and pending additions bucket += point, each into a different bucket, are collected into
+a batch whose slope denominators share one inversion (Montgomery's trick), about 6 products per
+addition against 10 for a mixed XYZZ addition. A point whose bucket already has an addition
+pending (a conflict) goes into that bucket's XYZZ overflow accumulator instead. A task is a
+(group of windows, point range) pair; its batch draws on all buckets of its windows, so
+conflicts stay rare. Buckets are reduced by the running-sum method, the window sums combined by
+Horner's rule with c doublings per window. The 1-scalars are summed by a tree of batch-affine
+additions. `device="cuda"` runs the bucket accumulation as a CUDA kernel (`kernels.msm.cuda`)
+and the rest here.
 """
 
 from __future__ import annotations
@@ -19,28 +28,47 @@ from numba import prange
 
 from kernels.cache import cached_njit
 from kernels.ec import points as ec_points
-from kernels.ec.formulas import S_ROWS, T_ROWS
+from kernels.ec.formulas import S_ROWS, T_ROWS, fq2_ops, fq_ops
 from kernels.ec.g1 import ELEMENT_SHAPE as G1_ELEMENT, g1
 from kernels.ec.g2 import ELEMENT_SHAPE as G2_ELEMENT, g2
-from kernels.ff.fields import FR, cpu_jit
+from kernels.ff.fields import FR, cpu_jit, fq, fq2
 
 MAX_WINDOW = 16
-# A bucket-reduction step (XYZZ + XYZZ, 12M + 2S) against a bucket addition (mixed, 8M + 2S).
-_REDUCE_COST = 1.4
+MAX_BATCH = 1024       # additions sharing one inversion
+MIN_BATCH = 128        # below this an inversion per batch costs more than XYZZ saves
+# Cost of one bucket in the reduction (a mixed and an XYZZ addition, 10M + 14M) in bucket
+# additions (batch-affine, about 6M + the inversion's share + conflicts).
+_REDUCE_COST = 3.0
+SHORT_CLASS_BITS = (16, 32, 64, 128)   # candidate bit lengths of the short-scalar class
+_PART_OVERHEAD = 4000                  # one more bucket MSM (parallel launches, combine), in additions
+
+_SKIP, _ADD, _DOUBLE = 0, 1, 2   # kinds of a pending affine addition
 
 
-def compile_pippenger(curve, element_shape: tuple) -> SimpleNamespace:
-    """CPU routines of the bucket method for one curve (namespace from `kernels.ec.g1/g2`).
+def compile_pippenger(curve, F, element_shape: tuple) -> SimpleNamespace:
+    """CPU routines of the bucket method for one curve (namespace from `kernels.ec.g1/g2`, field ops `F`).
 
-    Returns `recode(scalars, c, digits)` (signed digits, (nwin, m) int32, parallel over points),
-    `window_sums(points, digits, c, nchunks, out)` (out: (nwin * nchunks, 4, *element) XYZZ, parallel
-    over tasks), `reduce_buckets(buckets, out)` ((nwin, nb, 4, *e) -> (nwin, 4, *e), parallel over
-    windows) and `combine(sums, c, out)` ((nwin, nchunks, 4, *e) XYZZ -> Jacobian out by Horner).
+    Returns
+      `recode(scalars, c, digits)`: signed digits, (nwin, m) int32, parallel over points;
+      `add_pending(acc, points, dst, src, negate, count, prefix, kind, t, s)`: batch-affine
+          acc[dst[i]] += (-1)^negate[i] points[src[i]] for i < count (dst distinct, no src among them);
+      `window_sums(points, digits, c, ngroups, nchunks, batch, out)`: out (nwin, nchunks, 4, *e) XYZZ,
+          window w's sum over point chunk; tasks (group of windows, chunk) in parallel; batch = 0
+          accumulates in XYZZ only;
+      `sum_points(out, points, nparts)`: Jacobian out = sum of affine points (points are overwritten);
+      `reduce_buckets(buckets, out)`: (nwin, nb, 4, *e) XYZZ -> (nwin, 4, *e), parallel over windows;
+      `combine(sums, c, out)`: (nwin, nchunks, 4, *e) XYZZ -> Jacobian out by Horner;
+      `parts_to_affine(out, parts)`: affine out = sum of (n, 3, *e) Jacobian parts.
     """
     eshape = element_shape
     xyzz_madd, xyzz_add, xyzz_set_inf = curve.xyzz_madd, curve.xyzz_add, curve.xyzz_set_inf
     xyzz_to_jac = curve.xyzz_to_jac
-    aff_neg, jac_set_inf, jac_dbl, jac_add = curve.aff_neg, curve.jac_set_inf, curve.jac_dbl, curve.jac_add
+    aff_neg, aff_is_inf = curve.aff_neg, curve.aff_is_inf
+    jac_set_inf, jac_dbl, jac_add, jac_to_aff = curve.jac_set_inf, curve.jac_dbl, curve.jac_add, curve.jac_to_aff
+    f_mul, f_sqr, f_inv, f_add, f_sub, f_dbl = F.mul, F.sqr, F.inv, F.add, F.sub, F.dbl
+    f_neg, f_copy, f_set_one, f_set_zero, f_is_zero, f_eq = F.neg, F.copy, F.set_one, F.set_zero, F.is_zero, F.eq
+    max_batch, min_batch = MAX_BATCH, MIN_BATCH
+    skip, add, double = _SKIP, _ADD, _DOUBLE
 
     @cached_njit(parallel=True, nogil=True)
     def recode(scalars, c, digits):
@@ -70,8 +98,184 @@ def compile_pippenger(curve, element_shape: tuple) -> SimpleNamespace:
                 digits[w, k] = d
 
     @cpu_jit
-    def running_sum(out, buckets, t, s):
-        # sum_j (j + 1) B_j with two additions per bucket.
+    def signed_y(out, p, negate):
+        if negate:
+            f_neg(out, p[1])
+        else:
+            f_copy(out, p[1])
+
+    @cpu_jit
+    def add_pending(acc, points, dst, src, negate, count, prefix, kind, t, s):
+        # Affine P + Q = (l^2 - xP - xQ, l (xP - x3) - yP) with slope l = (yQ - yP) / (xQ - xP), or
+        # 3 xP^2 / (2 yP) when Q = P. Forward pass: classify, settle the cases with no slope (an
+        # infinite operand, Q = -P), and keep prefix products of the denominators; one inversion;
+        # backward pass: peel each 1/den off the running inverse and finish its addition.
+        f_set_one(t[0])
+        pending = 0
+        for i in range(count):
+            a = acc[dst[i]]
+            q = points[src[i]]
+            kind[i] = skip
+            if aff_is_inf(q):
+                continue
+            signed_y(t[1], q, negate[i])
+            if aff_is_inf(a):
+                f_copy(a[0], q[0])
+                f_copy(a[1], t[1])
+                continue
+            f_sub(t[2], q[0], a[0])
+            if f_is_zero(t[2]):
+                if f_eq(t[1], a[1]) and not f_is_zero(a[1]):
+                    f_dbl(t[2], a[1])
+                    kind[i] = double
+                else:                           # Q = -P: the bucket empties
+                    f_set_zero(a[0])
+                    f_set_zero(a[1])
+                    continue
+            else:
+                kind[i] = add
+            f_copy(prefix[i], t[0])
+            f_mul(t[0], t[0], t[2], s)
+            pending += 1
+        if pending == 0:
+            return
+        f_inv(t[0], t[0], s)                    # 1 / (product of all denominators)
+        for i in range(count - 1, -1, -1):
+            if kind[i] == skip:
+                continue
+            a = acc[dst[i]]
+            q = points[src[i]]
+            if kind[i] == add:
+                signed_y(t[1], q, negate[i])
+                f_sub(t[2], q[0], a[0])         # den
+                f_sub(t[3], t[1], a[1])         # num = yQ - yP
+            else:
+                f_dbl(t[2], a[1])               # den = 2 yP
+                f_sqr(t[3], a[0], s)
+                f_dbl(t[4], t[3])
+                f_add(t[3], t[3], t[4])         # num = 3 xP^2
+            f_mul(t[4], t[0], prefix[i], s)     # 1 / den
+            f_mul(t[0], t[0], t[2], s)
+            f_mul(t[4], t[4], t[3], s)          # slope
+            f_sqr(t[5], t[4], s)
+            f_sub(t[5], t[5], a[0])
+            f_sub(t[5], t[5], q[0])             # x3
+            f_sub(t[6], a[0], t[5])
+            f_mul(t[6], t[4], t[6], s)
+            f_sub(a[1], t[6], a[1])             # y3
+            f_copy(a[0], t[5])
+
+    @cpu_jit
+    def running_sum(out, buckets, overflow, t, s):
+        # sum_j (j + 1) B_j with B_j = affine bucket + XYZZ overflow, two or three additions per bucket.
+        running = np.empty((4,) + eshape, np.uint32)
+        xyzz_set_inf(running)
+        xyzz_set_inf(out)
+        for j in range(buckets.shape[0] - 1, -1, -1):
+            xyzz_madd(running, buckets[j], t, s)
+            xyzz_add(running, overflow[j], t, s)
+            xyzz_add(out, running, t, s)
+
+    @cpu_jit
+    def empty_buckets(n):
+        # (Outside the parallel loop: numba's parfor pass fails on np.zeros of a concatenated shape.)
+        return np.zeros((n, 2) + eshape, np.uint32), np.zeros((n, 4) + eshape, np.uint32)
+
+    @cached_njit(parallel=True, nogil=True)
+    def window_sums(points, digits, c, ngroups, nchunks, batch, out):
+        nwin, m = digits.shape
+        nb = 1 << (c - 1)
+        for task in prange(ngroups * nchunks):
+            group = task // nchunks
+            chunk = task - group * nchunks
+            w0 = group * nwin // ngroups
+            nw = (group + 1) * nwin // ngroups - w0
+            lo = chunk * m // nchunks
+            hi = (chunk + 1) * m // nchunks
+            t = np.empty((T_ROWS,) + eshape, np.uint32)
+            s = np.empty((S_ROWS, 12), np.uint32)
+            neg = np.empty((2,) + eshape, np.uint32)
+            # Bucket j of window w0 + wl is row wl * nb + j; all zero = every bucket empty.
+            buckets, overflow = empty_buckets(nw * nb)
+            busy = np.zeros(nw * nb, np.uint8)
+            dst = np.empty(max(batch, 1), np.int64)
+            src = np.empty(max(batch, 1), np.int64)
+            negate = np.empty(max(batch, 1), np.uint8)
+            kind = np.empty(max(batch, 1), np.uint8)
+            prefix = np.empty((max(batch, 1),) + eshape, np.uint32)
+            count = 0
+            for k in range(lo, hi):
+                for wl in range(nw):
+                    d = digits[w0 + wl, k]
+                    if d == 0:
+                        continue
+                    j = wl * nb + abs(d) - 1
+                    if busy[j] or batch == 0:       # conflict: accumulate in XYZZ
+                        if d > 0:
+                            xyzz_madd(overflow[j], points[k], t, s)
+                        else:
+                            aff_neg(neg, points[k])
+                            xyzz_madd(overflow[j], neg, t, s)
+                    elif aff_is_inf(buckets[j]):
+                        f_copy(buckets[j, 0], points[k, 0])
+                        signed_y(buckets[j, 1], points[k], d < 0)
+                    else:
+                        busy[j] = 1
+                        dst[count] = j
+                        src[count] = k
+                        negate[count] = d < 0
+                        count += 1
+                        if count == batch:
+                            add_pending(buckets, points, dst, src, negate, count, prefix, kind, t, s)
+                            for i in range(count):
+                                busy[dst[i]] = 0
+                            count = 0
+            add_pending(buckets, points, dst, src, negate, count, prefix, kind, t, s)
+            for wl in range(nw):
+                running_sum(out[w0 + wl, chunk], buckets[wl * nb:(wl + 1) * nb],
+                            overflow[wl * nb:(wl + 1) * nb], t, s)
+
+    @cached_njit(parallel=True, nogil=True)
+    def sum_points(out, points, nparts):
+        # Per part a tree of batch-affine additions (level by level, pairs (i, i + stride)) while
+        # a level has enough pairs to pay for its inversion, then mixed XYZZ additions.
+        m = points.shape[0]
+        partial = np.empty((max(nparts, 1), 4) + eshape, np.uint32)
+        for part in prange(nparts):
+            lo = part * m // nparts
+            hi = (part + 1) * m // nparts
+            t = np.empty((T_ROWS,) + eshape, np.uint32)
+            s = np.empty((S_ROWS, 12), np.uint32)
+            dst = np.empty(max_batch, np.int64)
+            src = np.empty(max_batch, np.int64)
+            negate = np.zeros(max_batch, np.uint8)
+            kind = np.empty(max_batch, np.uint8)
+            prefix = np.empty((max_batch,) + eshape, np.uint32)
+            stride = 1
+            while True:
+                npairs = (hi - lo) // (2 * stride) + (1 if (hi - lo) % (2 * stride) > stride else 0)
+                if npairs < min_batch:
+                    break
+                for first in range(0, npairs, max_batch):
+                    count = min(max_batch, npairs - first)
+                    for i in range(count):
+                        dst[i] = lo + 2 * stride * (first + i)
+                        src[i] = dst[i] + stride
+                    add_pending(points, points, dst, src, negate, count, prefix, kind, t, s)
+                stride *= 2
+            xyzz_set_inf(partial[part])
+            for k in range(lo, hi, stride):
+                xyzz_madd(partial[part], points[k], t, s)
+        t = np.empty((T_ROWS,) + eshape, np.uint32)
+        s = np.empty((S_ROWS, 12), np.uint32)
+        total = np.empty((4,) + eshape, np.uint32)
+        xyzz_set_inf(total)
+        for part in range(nparts):
+            xyzz_add(total, partial[part], t, s)
+        xyzz_to_jac(out, total, s)
+
+    @cpu_jit
+    def running_sum_xyzz(out, buckets, t, s):
         running = np.empty((4,) + eshape, np.uint32)
         xyzz_set_inf(running)
         xyzz_set_inf(out)
@@ -80,35 +284,11 @@ def compile_pippenger(curve, element_shape: tuple) -> SimpleNamespace:
             xyzz_add(out, running, t, s)
 
     @cached_njit(parallel=True, nogil=True)
-    def window_sums(points, digits, c, nchunks, out):
-        nwin, m = digits.shape
-        nb = 1 << (c - 1)
-        for task in prange(nwin * nchunks):
-            w = task // nchunks
-            chunk = task - w * nchunks
-            lo = chunk * m // nchunks
-            hi = (chunk + 1) * m // nchunks
-            t = np.empty((T_ROWS,) + eshape, np.uint32)
-            s = np.empty((S_ROWS, 12), np.uint32)
-            neg = np.empty((2,) + eshape, np.uint32)
-            buckets = np.empty((nb, 4) + eshape, np.uint32)
-            for j in range(nb):
-                xyzz_set_inf(buckets[j])
-            for k in range(lo, hi):
-                d = digits[w, k]
-                if d > 0:
-                    xyzz_madd(buckets[d - 1], points[k], t, s)
-                elif d < 0:
-                    aff_neg(neg, points[k])
-                    xyzz_madd(buckets[-d - 1], neg, t, s)
-            running_sum(out[task], buckets, t, s)
-
-    @cached_njit(parallel=True, nogil=True)
     def reduce_buckets(buckets, out):
         for w in prange(buckets.shape[0]):
             t = np.empty((T_ROWS,) + eshape, np.uint32)
             s = np.empty((S_ROWS, 12), np.uint32)
-            running_sum(out[w], buckets[w], t, s)
+            running_sum_xyzz(out[w], buckets[w], t, s)
 
     @cpu_jit
     def combine(sums, c, out):
@@ -126,19 +306,37 @@ def compile_pippenger(curve, element_shape: tuple) -> SimpleNamespace:
             xyzz_to_jac(jac, acc, s)
             jac_add(out, out, jac, t, s)
 
-    return SimpleNamespace(recode=recode, window_sums=window_sums, reduce_buckets=reduce_buckets,
-                           combine=combine)
+    @cpu_jit
+    def parts_to_affine(out, parts):
+        # Serial: a parallel launch costs more than these few additions and one inversion.
+        t = np.empty((T_ROWS,) + eshape, np.uint32)
+        s = np.empty((S_ROWS, 12), np.uint32)
+        acc = np.empty((3,) + eshape, np.uint32)
+        jac_set_inf(acc)
+        for k in range(parts.shape[0]):
+            jac_add(acc, acc, parts[k], t, s)
+        jac_to_aff(out, acc, t, s)
+
+    return SimpleNamespace(recode=recode, add_pending=add_pending, window_sums=window_sums,
+                           sum_points=sum_points, reduce_buckets=reduce_buckets, combine=combine,
+                           parts_to_affine=parts_to_affine)
 
 
-_g1_msm = compile_pippenger(g1, G1_ELEMENT)
-_g2_msm = compile_pippenger(g2, G2_ELEMENT)
+_g1_msm = compile_pippenger(g1, fq_ops(fq, cpu_jit), G1_ELEMENT)
+_g2_msm = compile_pippenger(g2, fq2_ops(fq2), G2_ELEMENT)
+
+
+def _windows(bits: int, c: int) -> int:
+    return -(-(bits + 1) // c)
+
+
+def _cost(n: int, bits: int, c: int) -> float:
+    return _windows(bits, c) * (n + _REDUCE_COST * (1 << (c - 1)))
 
 
 def window_size(n: int, bits: int) -> int:
-    """The window c minimising windows * (n bucket additions + 2^(c-1) reduction steps)."""
-    def cost(c):
-        return -(-(bits + 1) // c) * (n + _REDUCE_COST * (1 << (c - 1)))
-    return min(range(1, MAX_WINDOW + 1), key=cost)
+    """The window c minimising windows * (n bucket additions + 2^(c-1) buckets to reduce)."""
+    return min(range(1, MAX_WINDOW + 1), key=lambda c: _cost(n, bits, c))
 
 
 def max_bit_length(scalars: np.ndarray) -> int:
@@ -150,6 +348,78 @@ def max_bit_length(scalars: np.ndarray) -> int:
         return 0
     top = int(nonzero_limbs[-1])
     return 32 * top + int(scalars[:, top].max()).bit_length()
+
+
+def bit_lengths(scalars: np.ndarray) -> np.ndarray:
+    """Bit length of every scalar of an (m, nlimbs) canonical array, as int64 (0 for 0)."""
+    m, nlimbs = scalars.shape
+    nonzero = scalars != 0
+    top = nlimbs - 1 - np.argmax(nonzero[:, ::-1], axis=1)
+    top_limb = scalars[np.arange(m), top].astype(np.float64)
+    return np.where(nonzero.any(axis=1), 32 * top + np.frexp(top_limb)[1], 0).astype(np.int64)
+
+
+def histogram_window(counts: np.ndarray) -> tuple[int, float]:
+    """(c, modelled cost) of the best window for scalars with `counts[b]` of bit length b.
+
+    A b-bit scalar has at most ceil((b + 1) / c) nonzero digits, so short scalars add few points
+    even under many windows; the windows (those of the longest scalar) each reduce 2^(c-1) buckets.
+    """
+    lengths = np.flatnonzero(counts)
+    if lengths.size == 0:
+        return 1, 0.0
+    top, weights = int(lengths[-1]), counts[lengths]
+
+    def cost(c):
+        additions = float(np.dot(weights, -(-(lengths + 1) // c)))
+        return additions + _REDUCE_COST * _windows(top, c) * (1 << (c - 1))
+
+    c = min(range(1, MAX_WINDOW + 1), key=cost)
+    return c, cost(c)
+
+
+def scalar_classes(scalars: np.ndarray) -> list[tuple[np.ndarray, int]]:
+    """(indices, window) of one or two classes splitting scalars (none 0 or 1) by bit length.
+
+    A short class (<= one of SHORT_CLASS_BITS bits) is split off, with its own window and number
+    of windows, when the model says two MSMs cost less than one by more than a launch's overhead.
+    """
+    bits = bit_lengths(scalars)
+    counts = np.bincount(bits, minlength=FR.nlimbs * 32 + 1)
+    c, best_cost = histogram_window(counts)
+    best = [(np.arange(scalars.shape[0]), c)]
+    for limit in SHORT_CLASS_BITS:
+        short_counts = counts.copy()
+        short_counts[limit + 1:] = 0
+        n_short = int(short_counts.sum())
+        if n_short == 0 or n_short == scalars.shape[0]:
+            continue
+        c_short, cost_short = histogram_window(short_counts)
+        c_long, cost_long = histogram_window(counts - short_counts)
+        if cost_short + cost_long + _PART_OVERHEAD < best_cost:
+            best_cost = cost_short + cost_long + _PART_OVERHEAD
+            best = [(np.flatnonzero(bits <= limit), c_short), (np.flatnonzero(bits > limit), c_long)]
+    return best
+
+
+def task_layout(nwin: int, threads: int) -> tuple[int, int]:
+    """(window groups, point chunks) of the parallel bucket stage: one task per thread.
+
+    Window groups keep one set of buckets per window; point chunks split the points and reduce
+    their buckets apart, so they are used when the windows do not split evenly over the threads.
+    """
+    if threads <= 1 or nwin == 0:
+        return 1, 1
+    if nwin % threads == 0 or nwin >= 4 * threads:
+        return threads, 1
+    return 1, threads
+
+
+def batch_size(buckets_per_task: int) -> int:
+    """Additions per shared inversion: a quarter of the task's buckets (few conflicts), capped;
+    0 (XYZZ accumulation only) when that is too few to pay for the inversion."""
+    batch = min(MAX_BATCH, buckets_per_task // 4)
+    return batch if batch >= MIN_BATCH else 0
 
 
 def _check_inputs(points, scalars, shape, group):
@@ -164,42 +434,52 @@ def _check_inputs(points, scalars, shape, group):
     return points, scalars
 
 
-def _msm(msm, batch, points, scalars, shape, element, group, device, window):
+def _bucket_msm(msm, points, scalars, element, group, device, c, out):
+    """Jacobian out = sum [scalars[k]] points[k] by the bucket method with window c (no 0 scalars,
+    no infinity)."""
+    bits = max_bit_length(scalars)
+    nwin = _windows(bits, c)
+    digits = np.empty((nwin, points.shape[0]), np.int32)
+    msm.recode(scalars, c, digits)
+    if device == "cuda":
+        from kernels.msm.cuda import bucket_sums_cuda
+
+        buckets = bucket_sums_cuda(group, points, digits, c)
+        sums = np.empty((nwin, 1, 4) + element, np.uint32)
+        msm.reduce_buckets(buckets, sums[:, 0])
+    else:
+        ngroups, nchunks = task_layout(nwin, numba.get_num_threads())
+        nchunks = min(nchunks, points.shape[0])
+        batch = batch_size(-(-nwin // ngroups) * (1 << (c - 1)))
+        sums = np.empty((nwin, nchunks, 4) + element, np.uint32)
+        msm.window_sums(points, digits, c, ngroups, nchunks, batch, sums)
+    msm.combine(sums, c, out)
+
+
+def _msm(msm, points, scalars, shape, element, group, device, window):
     points, scalars = _check_inputs(points, scalars, shape, group)
     if device not in ("cpu", "cuda"):
         raise ValueError(f"device must be 'cpu' or 'cuda', got {device!r}")
     m = points.shape[0]
-    out = np.zeros((2, 3) + element, np.uint32)    # [sum of 1-scalars, bucket part], Jacobian, Z = 0
+    parts = []                                  # Jacobian partial sums
     if m:
         live = scalars.any(axis=1) & points.reshape(m, -1).any(axis=1)   # skip 0 scalars and infinity
         one = live & (scalars[:, 0] == 1) & ~scalars[:, 1:].any(axis=1)
-        big = live & ~one
+        rest = np.flatnonzero(live & ~one)
         if one.any():
-            batch.sum_aff(out[0], points[one] if not one.all() else points)
-        if big.any():
-            bp = points if big.all() else points[big]
-            bs = scalars if big.all() else scalars[big]
-            bits = max_bit_length(bs)
-            c = window or window_size(bp.shape[0], bits)
-            nwin = -(-(bits + 1) // c)
-            digits = np.empty((nwin, bp.shape[0]), np.int32)
-            msm.recode(bs, c, digits)
-            if device == "cuda":
-                from kernels.msm.cuda import bucket_sums_cuda
-
-                buckets = bucket_sums_cuda(group, bp, digits, c)
-                sums = np.empty((nwin, 1, 4) + element, np.uint32)
-                msm.reduce_buckets(buckets, sums[:, 0])
-            else:
-                nchunks = max(1, -(-2 * numba.get_num_threads() // nwin))
-                nchunks = min(nchunks, bp.shape[0])
-                sums = np.empty((nwin * nchunks, 4) + element, np.uint32)
-                msm.window_sums(bp, digits, c, nchunks, sums)
-                sums = sums.reshape((nwin, nchunks, 4) + element)
-            msm.combine(sums, c, out[1])
-    affine = np.empty((2,) + shape, np.uint32)
-    batch.batch_to_aff(affine, out)
-    return ec_points._add(batch, shape, affine[0], affine[1])
+            part = np.empty((3,) + element, np.uint32)
+            msm.sum_points(part, points[one], numba.get_num_threads())   # a copy: sum_points overwrites
+            parts.append(part)
+        if rest.size:
+            rest_points, rest_scalars = points[rest], scalars[rest]
+            for idx, c in scalar_classes(rest_scalars):
+                part = np.empty((3,) + element, np.uint32)
+                _bucket_msm(msm, rest_points[idx], rest_scalars[idx], element, group, device, window or c, part)
+                parts.append(part)
+    out = np.zeros(shape, np.uint32)
+    if parts:
+        msm.parts_to_affine(out, np.stack(parts))
+    return out
 
 
 def msm_g1(points: np.ndarray, scalars: np.ndarray, device: str = "cpu", window: int | None = None) -> np.ndarray:
@@ -210,12 +490,12 @@ def msm_g1(points: np.ndarray, scalars: np.ndarray, device: str = "cpu", window:
     window: force the window size c (default: chosen by m). Raises ValueError on bad shapes and
     KernelError when device="cuda" but no GPU is available. m = 0 gives infinity.
     """
-    return _msm(_g1_msm, ec_points._g1b, points, scalars, ec_points.G1_SHAPE, G1_ELEMENT, "g1", device, window)
+    return _msm(_g1_msm, points, scalars, ec_points.G1_SHAPE, G1_ELEMENT, "g1", device, window)
 
 
 def msm_g2(points: np.ndarray, scalars: np.ndarray, device: str = "cpu", window: int | None = None) -> np.ndarray:
     """As `msm_g1` on G2: points (m, 2, 2, 12), result (2, 2, 12)."""
-    return _msm(_g2_msm, ec_points._g2b, points, scalars, ec_points.G2_SHAPE, G2_ELEMENT, "g2", device, window)
+    return _msm(_g2_msm, points, scalars, ec_points.G2_SHAPE, G2_ELEMENT, "g2", device, window)
 
 
 def g1_sum_affine(points: np.ndarray) -> np.ndarray:
@@ -229,4 +509,4 @@ def g2_sum_affine(points: np.ndarray) -> np.ndarray:
 
 
 __all__ = ["msm_g1", "msm_g2", "g1_sum_affine", "g2_sum_affine", "window_size", "max_bit_length",
-           "compile_pippenger"]
+           "bit_lengths", "histogram_window", "scalar_classes", "compile_pippenger"]

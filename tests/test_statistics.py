@@ -57,10 +57,10 @@ def test_shape_parse_and_cost():
         Shape(8, 1, 63)
     shape = Shape(8, 2, 16, 3)
     r1cs = circuit(shape)
-    # k + 4 per cell, 2 per row, 1 + 3m sums, and the sponge's S-boxes.
+    # k + 3 per cell, 2 per row, 1 + 3m sums, and the sponge's S-boxes.
     p = poseidon_params(3)
     sponge = -(-(1 + shape.packed_elements) // 2) * 3 * (3 * p.full_rounds + p.partial_rounds)
-    assert r1cs.n_constraints == 8 * 2 * (16 + 4) + 2 * 8 - 1 + 1 + 3 * 2 + sponge + 1
+    assert r1cs.n_constraints == 8 * 2 * (16 + 3) + 2 * 8 - 1 + 1 + 3 * 2 + sponge + 1
 
 
 def test_chunk_statement_and_witness_rejects_tampering():

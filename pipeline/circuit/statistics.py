@@ -10,12 +10,13 @@ Public inputs, in order:
     Q_j    (m)        Σ v_ij² over the same cells
     N_j    (m)        null cells among the active rows
 
-Private: the salt, per cell k bits of d_ij = v_ij − lo_j and a null flag z_ij, per row an
-active flag a_i. Constraints (k + 4 per cell, 2 per row, 3 per sponge S-box):
-    bits boolean, z boolean                       v_ij = lo_j + Σ 2^l·bit_l (free)
+Private: the salt, per cell k bits of d_ij = v_ij − lo_j and a counted flag e_ij (active and
+not null), per row an active flag a_i. Constraints (k + 3 per cell, 2 per row, 3 per S-box):
+    bits boolean                                  v_ij = lo_j + Σ 2^l·bit_l (free)
     a boolean, a_i·(1 − a_{i−1}) = 0, Σ a_i = n   (the active rows are exactly the first n)
-    w = a·z (null and active), u = (a − w)·v, q = u·v
-    S_j = Σ u, Q_j = Σ q, N_j = Σ w               (linear: one constraint per statistic)
+    e·(a − e) = 0                                 (e a bit, and 0 in padding rows); z = a − e
+    u = e·v, q = u·v
+    S_j = Σ u, Q_j = Σ q, N_j = Σ z               (linear: one constraint per statistic)
     C = sponge(salt, packed cells)                each cell packs as d + 2^k·z in k+1 bits,
                                                   ⌊253/(k+1)⌋ cells per field element (free)
 So v_ij ∈ [lo_j, lo_j + 2^k − 1] is proven for every active non-null cell.
@@ -217,7 +218,7 @@ def _synthesize(cs: R1CSBuilder, shape: Shape, chunk: ChunkAssignment | None = N
     salt = cs.private_input("salt", val(chunk and chunk.salt))
     sum_u = [LinearCombination() for _ in range(m)]
     sum_q = [LinearCombination() for _ in range(m)]
-    sum_w = [LinearCombination() for _ in range(m)]
+    sum_null = [LinearCombination() for _ in range(m)]
     sum_a = LinearCombination()
     cells: list[LinearCombination] = []
     prev_a = None
@@ -236,21 +237,24 @@ def _synthesize(cs: R1CSBuilder, shape: Shape, chunk: ChunkAssignment | None = N
                 b = cs.private_input(f"{where} bit {bit}", val((d_val >> bit) & 1))
                 cs.constrain(b, b - one, zero, f"{where} bit {bit} is a bit")
                 d = d + b * (1 << bit)
-            z = cs.private_input(f"{where} null", val(chunk and int(chunk.nulls[i, j])))
-            cs.constrain(z, z - one, zero, f"{where} null flag is a bit")
+            # e = 1 for a counted cell (active and not null); one constraint makes it a bit and
+            # zero in padding rows: e·(a − e) = 0 (a = 1: e ∈ {0, 1}; a = 0: e = 0). The null flag
+            # is then the linear a − e.
+            e = cs.private_input(f"{where} counted", val(chunk and int(i < chunk.active_rows and not chunk.nulls[i, j])))
+            cs.constrain(e, a - e, zero, f"{where} counted flag is a bit, zero past the active rows")
+            null = a - e
             v = lo_pub[j] + d
-            w = cs.mul(a, z, f"{where} null and active")
-            u = cs.mul(a - w, v, f"{where} counted value")
+            u = cs.mul(e, v, f"{where} counted value")
             q = cs.mul(u, v, f"{where} counted square")
             sum_u[j] = sum_u[j] + u
             sum_q[j] = sum_q[j] + q
-            sum_w[j] = sum_w[j] + w
-            cells.append(d + z * (1 << k))
+            sum_null[j] = sum_null[j] + null
+            cells.append(d + null * (1 << k))
     cs.assert_equal(sum_a, n_pub, "active rows = n")
     for j in range(m):
         cs.assert_equal(sum_u[j], s_pub[j], f"column {j} sum")
         cs.assert_equal(sum_q[j], q_pub[j], f"column {j} sum of squares")
-        cs.assert_equal(sum_w[j], null_pub[j], f"column {j} null count")
+        cs.assert_equal(sum_null[j], null_pub[j], f"column {j} null count")
 
     # Pack the range-checked cells into field elements (free) and hash them with the sponge.
     per = shape.cells_per_element

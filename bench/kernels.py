@@ -225,7 +225,7 @@ def print_table(rows: list, machine: dict) -> None:
         else:
             ours, ref = f"{row['ours_s'] * 1e3:.1f} ms", f"{row['ref_s'] * 1e3:.1f} ms"
         table.add_row(row["op"], ours, ref, f"{ratio(row):.1f}x", f"{row['first_call_s']:.1f} s", row["reference"])
-    Console().print(table)
+    Console(width=160).print(table)
 
 
 def main(argv: list[str] | None = None) -> int:

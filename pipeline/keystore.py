@@ -60,6 +60,8 @@ class KeyStore:
         (tmp / "shape.json").write_text(json.dumps(
             {"shape": shape.describe(), "r1cs_digest": r1cs.digest().hex(), "constraints": r1cs.n_constraints,
              "vk_sha256": vk.digest(), "setup": vk.label}, indent=2, sort_keys=True) + "\n")
+        # Fresh keys are valid by construction: remember that, so the first load skips the checks.
+        (tmp / "proving.key.checked").write_text(_file_blake3(tmp / "proving.key") + "\n")
         for path in tmp.iterdir():
             with open(path, "rb") as fh:
                 os.fsync(fh.fileno())

@@ -216,11 +216,12 @@ def _synthesize(cs: R1CSBuilder, shape: Shape, chunk: ChunkAssignment | None = N
     null_pub = [cs.public_input(f"nulls[{j}]", val(st and st.nulls[j])) for j in range(m)]
 
     salt = cs.private_input("salt", val(chunk and chunk.salt))
-    sum_u = [LinearCombination() for _ in range(m)]
-    sum_q = [LinearCombination() for _ in range(m)]
-    sum_null = [LinearCombination() for _ in range(m)]
-    sum_a = LinearCombination()
-    cells: list[LinearCombination] = []
+    # Sums are collected as lists and combined once (adding one term at a time is quadratic).
+    counted_values = [[] for _ in range(m)]
+    counted_squares = [[] for _ in range(m)]
+    null_flags = [[] for _ in range(m)]
+    active_flags = []
+    cells: list[tuple[LinearCombination, LinearCombination]] = []     # (d, null flag)
     prev_a = None
     for i in range(R_):
         a = cs.private_input(f"active[{i}]", val(chunk and int(i < chunk.active_rows)))
@@ -228,15 +229,16 @@ def _synthesize(cs: R1CSBuilder, shape: Shape, chunk: ChunkAssignment | None = N
         if prev_a is not None:
             cs.constrain(a, one - prev_a, zero, f"row {i} active only after an active row")
         prev_a = a
-        sum_a = sum_a + a
+        active_flags.append(a)
         for j in range(m):
             where = f"row {i} column {j}"
             d_val = int(chunk.offsets[i, j]) if chunk is not None else 0
-            d = LinearCombination()
+            bits = []
             for bit in range(k):
                 b = cs.private_input(f"{where} bit {bit}", val((d_val >> bit) & 1))
                 cs.constrain(b, b - one, zero, f"{where} bit {bit} is a bit")
-                d = d + b * (1 << bit)
+                bits.append((b, 1 << bit))
+            d = LinearCombination.combine(bits)
             # e = 1 for a counted cell (active and not null); one constraint makes it a bit and
             # zero in padding rows: e·(a − e) = 0 (a = 1: e ∈ {0, 1}; a = 0: e = 0). The null flag
             # is then the linear a − e.
@@ -246,24 +248,27 @@ def _synthesize(cs: R1CSBuilder, shape: Shape, chunk: ChunkAssignment | None = N
             v = lo_pub[j] + d
             u = cs.mul(e, v, f"{where} counted value")
             q = cs.mul(u, v, f"{where} counted square")
-            sum_u[j] = sum_u[j] + u
-            sum_q[j] = sum_q[j] + q
-            sum_null[j] = sum_null[j] + null
-            cells.append(d + null * (1 << k))
-    cs.assert_equal(sum_a, n_pub, "active rows = n")
+            counted_values[j].append(u)
+            counted_squares[j].append(q)
+            null_flags[j].append(null)
+            cells.append((d, null))
+    cs.assert_equal(LinearCombination.combine((a, 1) for a in active_flags), n_pub, "active rows = n")
     for j in range(m):
-        cs.assert_equal(sum_u[j], s_pub[j], f"column {j} sum")
-        cs.assert_equal(sum_q[j], q_pub[j], f"column {j} sum of squares")
-        cs.assert_equal(sum_null[j], null_pub[j], f"column {j} null count")
+        cs.assert_equal(LinearCombination.combine((u, 1) for u in counted_values[j]), s_pub[j], f"column {j} sum")
+        cs.assert_equal(LinearCombination.combine((q, 1) for q in counted_squares[j]), q_pub[j],
+                        f"column {j} sum of squares")
+        cs.assert_equal(LinearCombination.combine((z, 1) for z in null_flags[j]), null_pub[j],
+                        f"column {j} null count")
 
     # Pack the range-checked cells into field elements (free) and hash them with the sponge.
     per = shape.cells_per_element
     packed = []
     for start in range(0, len(cells), per):
-        element = LinearCombination()
-        for slot, cell in enumerate(cells[start:start + per]):
-            element = element + cell * (1 << ((k + 1) * slot))
-        packed.append(element)
+        parts = []
+        for slot, (d, null) in enumerate(cells[start:start + per]):
+            shift = (k + 1) * slot
+            parts += [(d, 1 << shift), (null, 1 << (shift + k))]
+        packed.append(LinearCombination.combine(parts))
     digest = sponge(cs, [salt, *packed], shape)
     if chunk is not None and cs.value(digest) != st.commitment:
         raise AssertionError("the Poseidon gadget and the native sponge disagree")  # a bug, never input

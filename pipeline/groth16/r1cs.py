@@ -213,6 +213,22 @@ class LinearCombination:
     def __init__(self, terms: dict[int, int] | None = None):
         self.terms = {k: v % R for k, v in (terms or {}).items() if v % R}
 
+    @classmethod
+    def _reduced(cls, terms: dict[int, int]) -> LinearCombination:
+        # terms already reduced mod r and without zeros: skip the normalising pass
+        lc = cls.__new__(cls)
+        lc.terms = terms
+        return lc
+
+    @classmethod
+    def combine(cls, scaled) -> LinearCombination:
+        """Σ k·lc over (lc, k) pairs in one pass (no intermediate combinations)."""
+        out: dict[int, int] = {}
+        for lc, k in scaled:
+            for var, v in cls.of(lc).terms.items():
+                out[var] = out.get(var, 0) + v * k
+        return cls(out)
+
     @staticmethod
     def of(x) -> LinearCombination:
         if isinstance(x, LinearCombination):
@@ -224,13 +240,17 @@ class LinearCombination:
     def __add__(self, other):
         out = dict(self.terms)
         for k, v in LinearCombination.of(other).terms.items():
-            out[k] = (out.get(k, 0) + v) % R
-        return LinearCombination(out)
+            x = (out.get(k, 0) + v) % R
+            if x:
+                out[k] = x
+            else:
+                out.pop(k, None)
+        return LinearCombination._reduced(out)
 
     __radd__ = __add__
 
     def __neg__(self):
-        return LinearCombination({k: -v for k, v in self.terms.items()})
+        return LinearCombination._reduced({k: R - v for k, v in self.terms.items()})
 
     def __sub__(self, other):
         return self + (-LinearCombination.of(other))

@@ -47,6 +47,8 @@ def machine_info() -> dict:
         "numba": numba.__version__,
         "platform": platform.platform(),
         "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        # other work on the machine while measuring (1, 5, 15 min); absolute times scale with it
+        "load_average": [round(x, 2) for x in os.getloadavg()],
     }
 
 

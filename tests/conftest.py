@@ -15,6 +15,7 @@ if os.environ.get("ZKP_GPU_TESTS") != "1":
     os.environ["NUMBA_ENABLE_CUDASIM"] = "1"
 ON_REAL_GPU = os.environ.get("ZKP_GPU_TESTS") == "1"
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -59,3 +60,29 @@ def cuda_device():
         # The simulator runs the limb arithmetic on NumPy scalars, which warn on intended wrap-around.
         warnings.filterwarnings("ignore", "overflow encountered", RuntimeWarning)
         yield cuda
+
+
+NPM_PREFIX = REPO_ROOT / ".cache" / "npm"
+
+
+def run(cmd, cwd=None, timeout=300) -> subprocess.CompletedProcess:
+    proc = subprocess.run([str(c) for c in cmd], cwd=cwd, capture_output=True, text=True, timeout=timeout)
+    if proc.returncode != 0:
+        raise AssertionError(f"{' '.join(map(str, cmd))} failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
+    return proc
+
+
+@pytest.fixture(scope="session")
+def npm_tools() -> dict[str, Path]:
+    """Paths of the snarkjs and circom2 executables, installed once with npm into .cache/npm."""
+    bin_dir = NPM_PREFIX / "node_modules" / ".bin"
+    tools = {"snarkjs": bin_dir / "snarkjs", "circom2": bin_dir / "circom2"}
+    if not all(p.exists() for p in tools.values()):
+        npm = require_tool("npm")
+        require_tool("node")
+        NPM_PREFIX.mkdir(parents=True, exist_ok=True)
+        proc = subprocess.run([npm, "install", "--prefix", str(NPM_PREFIX), "snarkjs", "circom2"],
+                              capture_output=True, text=True, timeout=600)
+        if proc.returncode != 0 or not all(p.exists() for p in tools.values()):
+            missing(f"npm install snarkjs circom2 failed: {proc.stderr.strip()[-300:]}")
+    return tools

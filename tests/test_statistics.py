@@ -241,3 +241,26 @@ def test_signed_public_inputs():
     assert signed(R - 5) == -5 and signed(7) == 7
     st = ChunkStatistics(1, 2, [-3], [-10], [50], [0])
     assert ChunkStatistics.from_public_inputs(st.public_inputs(), 1) == st
+
+
+def test_export_snarkjs_is_accepted_by_snarkjs(proved, tmp_path, npm_tools):
+    from pipeline.statistics_proof import export_snarkjs
+    from tests.conftest import run
+
+    ledger, out = proved
+    entry, _, _ = out["parquet"]
+    written = export_snarkjs(ledger, entry, tmp_path / "export")
+    assert len(written) == 1 + 2 * 3
+    vk = tmp_path / "export" / "verification_key.json"
+    for k in range(3):
+        proc = run([npm_tools["snarkjs"], "groth16", "verify", vk, tmp_path / "export" / f"public_{k}.json",
+                    tmp_path / "export" / f"proof_{k}.json"])
+        assert "OK" in proc.stdout
+    # a changed public statistic is refused by snarkjs too
+    public = json.loads((tmp_path / "export" / "public_0.json").read_text())
+    public[2] = str(int(public[2]) + 1)
+    (tmp_path / "export" / "bad.json").write_text(json.dumps(public))
+    import subprocess
+    proc = subprocess.run([str(npm_tools["snarkjs"]), "groth16", "verify", str(vk), str(tmp_path / "export" / "bad.json"),
+                           str(tmp_path / "export" / "proof_0.json")], capture_output=True, text=True)
+    assert proc.returncode != 0 and "OK" not in proc.stdout

@@ -4,15 +4,13 @@ real snarkjs/circom2 npm packages with a tiny powers-of-tau ceremony cached unde
 from __future__ import annotations
 
 import json
-import subprocess
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO_ROOT, missing, require_tool
+from tests.conftest import REPO_ROOT, run  # noqa: F401  (npm_tools comes from tests/conftest.py)
 
 CIRCUITS = Path(__file__).parent / "circuits"
-NPM_PREFIX = REPO_ROOT / ".cache" / "npm"
 CEREMONY = REPO_ROOT / ".cache" / "groth16-tests"
 PTAU_POWER = 8           # 2^8 constraints: enough for the test circuits, seconds to make
 
@@ -48,29 +46,6 @@ def small_proof(small_circuit, small_keys):
     from pipeline.groth16 import prove
     r1cs, z = small_circuit
     return prove(small_keys[0], r1cs, z)
-
-
-def run(cmd, cwd=None, timeout=300) -> subprocess.CompletedProcess:
-    proc = subprocess.run([str(c) for c in cmd], cwd=cwd, capture_output=True, text=True, timeout=timeout)
-    if proc.returncode != 0:
-        raise AssertionError(f"{' '.join(map(str, cmd))} failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
-    return proc
-
-
-@pytest.fixture(scope="session")
-def npm_tools() -> dict[str, Path]:
-    """Paths of the snarkjs and circom2 executables, installed once with npm into .cache/npm."""
-    bin_dir = NPM_PREFIX / "node_modules" / ".bin"
-    tools = {"snarkjs": bin_dir / "snarkjs", "circom2": bin_dir / "circom2"}
-    if not all(p.exists() for p in tools.values()):
-        npm = require_tool("npm")
-        require_tool("node")
-        NPM_PREFIX.mkdir(parents=True, exist_ok=True)
-        proc = subprocess.run([npm, "install", "--prefix", str(NPM_PREFIX), "snarkjs", "circom2"],
-                              capture_output=True, text=True, timeout=600)
-        if proc.returncode != 0 or not all(p.exists() for p in tools.values()):
-            missing(f"npm install snarkjs circom2 failed: {proc.stderr.strip()[-300:]}")
-    return tools
 
 
 @pytest.fixture(scope="session")

@@ -4,18 +4,20 @@ The raw-bytes commitment of a file is the RFC 9162 Merkle root (BLAKE3, leaf = H
 node = H(0x01 || l || r)) over its consecutive `chunk_size`-byte chunks (the last one shorter;
 an empty file has the empty-tree root BLAKE3("")). A directory is committed as the same kind of
 tree over its regular files in sorted relative-path order, each leaf being the canonical JSON
-{"path", "root", "size"} of one file. Files are streamed in fixed buffers: memory does not grow
-with their size. CSV files are read once: the same buffers are hashed, checked to be UTF-8 and
-scanned for rows and ragged lines (numpy while the text has no quotes, pyarrow's streaming parser
-from the first quote on); Parquet files are read from their footer.
+{"path", "root", "size"} of one file. Files are read by one thread per core, each owning whole
+leaves and streaming them through one reused buffer: memory does not grow with their size. CSV
+files are read once: the same buffers are hashed, checked to be UTF-8 and scanned for rows and
+ragged lines (a compiled kernel while the text has no quotes, pyarrow's streaming parser from the
+first quote on); Parquet files are read from their footer.
 """
 
 from __future__ import annotations
 
+import collections
 import contextlib
+import functools
 import io
 import os
-import queue
 import re
 import stat
 import threading
@@ -34,8 +36,9 @@ from pipeline.errors import InputError
 CHUNK_SIZE = 4 << 20          # bytes per Merkle leaf of the raw data
 CSV_BLOCK_SIZE = 16 << 20      # pyarrow block past the first quote: the longest quoted CSV row
 SCHEMA_BLOCK = 1 << 20         # CSV column types are inferred from this first block
-SCAN_BLOCK = 1 << 20           # bytes per read of a CSV file (hash, UTF-8 check)
-SCAN_PIECE = 256 << 10         # bytes per numpy pass of the line scan
+SCAN_UNIT = 8 << 20            # bytes (whole leaves) per task of the reading threads
+SCAN_PIECE = 1 << 20           # bytes per read (and per kernel call) of a thread
+MAX_THREADS = 8                # reading threads: one per core, at most this many
 DATA_HASH = "blake3-merkle-rfc9162"
 FORMATS = ("csv", "tsv", "parquet", "binary")
 
@@ -135,22 +138,14 @@ def _open_input(path: Path):
 
 
 def hash_file(path: Path, chunk_size: int = CHUNK_SIZE, progress: Progress | None = None) -> tuple[str, int]:
-    """(hex root, size) of one file's bytes, streamed through one reusable buffer."""
-    hasher = ChunkHasher(chunk_size)
-    buf = bytearray(max(chunk_size, 1 << 20))
-    view = memoryview(buf)
-    with _open_input(path) as f:
-        try:
-            while True:
-                n = f.readinto(buf)
-                if not n:
-                    break
-                hasher.update(view[:n])
-                if progress:
-                    progress(n)
-        except OSError as exc:
-            raise InputError(f"{path}: read failed ({exc.strerror})") from None
-    return hasher.root(), hasher.size
+    """(hex root, size) of one file's bytes, read and hashed by a thread per core."""
+    if chunk_size <= 0:
+        raise InputError("chunk size must be positive")
+    units = _Units(path, chunk_size, None)
+    with contextlib.closing(units):
+        for _ in _fold(units, progress):
+            pass
+    return units.frontier.root().hex(), units.size
 
 
 def detect_format(path: Path) -> str:
@@ -206,201 +201,426 @@ def _utf8_error(where: str) -> InputError:
     return InputError(f"{where}: invalid UTF-8; re-encode the file as UTF-8 (e.g. iconv -f latin1 -t utf-8)")
 
 
-def _blocks(path: Path, hasher: ChunkHasher, check: Callable, progress: Progress | None):
-    """Yield (buffer, n, check(buffer, n)) for consecutive SCAN_BLOCK-byte blocks of the file. A
-    thread reads them into a few reused buffers, hashes and checks them, so that work overlaps the
-    caller's (both release the GIL). A buffer is reused once the caller asks for the next one."""
-    f = _open_input(path)
-    free: queue.Queue = queue.Queue()
-    full: queue.Queue = queue.Queue()
-    for _ in range(4):
-        free.put(bytearray(SCAN_BLOCK))
+# --- the parallel read -----------------------------------------------------------------------
+#
+# A file is cut into units of whole Merkle leaves (SCAN_UNIT bytes or one leaf), and the units go
+# to a pool of threads, one per core. A thread reads its unit SCAN_PIECE bytes at a time into one
+# reused buffer (plus a few bytes past the piece, for a UTF-8 sequence or a "\r\n" cut by its
+# end), hashes the bytes into the unit's leaves and, for a CSV, scans the piece with a compiled
+# kernel into a summary of a few integers. Leaf hashes and summaries come back in file order: the
+# leaves are folded into the Merkle frontier, the summaries are stitched (a line cut by a piece
+# boundary is the previous piece's last partial line plus this piece's first one). Hashing and
+# the kernel release the GIL, so the threads run in parallel; memory is one buffer per thread.
 
-    def work():
-        try:
-            while (buf := free.get()) is not None:
-                n = f.readinto(buf)
-                if n:
-                    hasher.update(memoryview(buf)[:n])
-                    if progress:
-                        progress(n)
-                full.put((buf, n, check(buf, n) if n else None))
-                if not n:
-                    return
-        except OSError as exc:
-            full.put(InputError(f"{path}: read failed ({exc.strerror})"))
-        except BaseException as exc:  # noqa: BLE001 -- handed to the caller
-            full.put(exc)
-
-    t = threading.Thread(target=work, name="notarize-read", daemon=True)
-    t.start()
+def _cores() -> int:
     try:
-        while True:
-            item = full.get()
-            if isinstance(item, BaseException):
-                raise item
-            if not item[1]:
-                return
-            yield item
-            free.put(item[0])
-    finally:
-        free.put(None)
-        t.join()
-        f.close()
+        return max(1, min(len(os.sched_getaffinity(0)), MAX_THREADS))
+    except AttributeError:  # not Linux
+        return max(1, min(os.cpu_count() or 1, MAX_THREADS))
 
 
-def _utf8_len(lead: int) -> int:
-    return 2 if 0xC0 <= lead < 0xE0 else 3 if 0xE0 <= lead < 0xF0 else 4 if 0xF0 <= lead < 0xF8 else 1
+def _read_into(fd: int, view: memoryview, offset: int) -> int:
+    """Fill `view` from `offset`, short only at the end of the file."""
+    got = 0
+    while got < len(view):
+        n = os.preadv(fd, [view[got:]], offset + got)
+        if not n:
+            break
+        got += n
+    return got
 
 
-class _Utf8Check:
-    """UTF-8 validation block by block at C speed: ASCII blocks by numpy, others by pyarrow's
-    validating cast. A sequence cut by the end of a block is carried into the next one."""
+class _Units:
+    """Ordered (offset, length, leaf hashes, piece summaries) of a file's units, computed by a
+    thread pool; `scan(buf, n, end, eof)` (or None) summarises one piece held in buf[:end],
+    of which buf[:n] is the piece itself."""
 
-    def __init__(self):
-        self.tail = b""  # an incomplete sequence at the end of the last block
+    def __init__(self, path: Path, chunk_size: int, scan: Callable | None):
+        self.path, self.chunk_size, self.scan = path, chunk_size, scan
+        self.f = _open_input(path)
+        self.size = os.fstat(self.f.fileno()).st_size
+        self.unit = chunk_size * max(1, SCAN_UNIT // chunk_size)
+        self.piece = SCAN_PIECE
+        self.local = threading.local()
 
-    def check(self, buf: bytearray, n: int) -> int | None:
-        """Offset in buf[:n] of the first invalid byte, or None."""
-        import pyarrow as pa
+    def _work(self, offset: int, length: int):
+        buf = getattr(self.local, "buf", None)
+        if buf is None or len(buf) != (self.piece + 15) & ~7:
+            buf = self.local.buf = bytearray((self.piece + 15) & ~7)  # room for 3 bytes more, whole words
+        view = memoryview(buf)
+        leaves, pieces = [], []
+        leaf, leaf_left = None, 0
+        pos, stop = offset, offset + length
+        fd = self.f.fileno()
+        while pos < stop:
+            n = min(self.piece, stop - pos)
+            want = n + min(3, self.size - pos - n)
+            got = _read_into(fd, view[:want], pos)
+            if got < n:
+                raise InputError(f"{self.path}: the file shrank while it was read; notarize it when it is complete")
+            done = 0
+            while done < n:  # hash, a new leaf at every chunk_size bytes of the file
+                if not leaf_left:
+                    leaf, leaf_left = blake3.blake3(b"\x00"), self.chunk_size
+                take = min(n - done, leaf_left)
+                leaf.update(view[done:done + take])
+                done += take
+                leaf_left -= take
+                if not leaf_left:
+                    leaves.append(leaf.digest())
+            if self.scan is not None:
+                pieces.append(self.scan(buf, n, got, pos + got >= self.size))
+            pos += n
+        if leaf_left:
+            leaves.append(leaf.digest())  # the file's last, shorter chunk
+        view.release()
+        return offset, length, leaves, pieces
 
-        view = memoryview(buf)[:n]
-        start = 0
-        if self.tail:
-            start = _utf8_len(self.tail[0]) - len(self.tail)
-            head, self.tail = self.tail + bytes(view[:start]), b""
+    def __iter__(self):
+        threads = _cores()
+        starts = iter(range(0, self.size, self.unit))
+        pending: collections.deque = collections.deque()
+        with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="notarize") as pool:
             try:
-                head.decode("utf-8")
-            except UnicodeDecodeError:
-                return 0
-        a = np.frombuffer(buf, np.uint8, max(0, n - start), min(start, n))
-        if not len(a) or a.max() < 0x80:
-            return None
-        cut, i = n, n - 1
-        while i > max(start, n - 4) and 0x80 <= buf[i] < 0xC0:
-            i -= 1
-        if buf[i] >= 0xC0 and i + _utf8_len(buf[i]) > n:
-            cut = i
-        try:
-            offsets = pa.py_buffer(np.array([0, cut - start], np.int32))
-            pa.Array.from_buffers(pa.binary(), 1, [None, offsets, pa.py_buffer(view[start:cut])]).cast(pa.string())
-        except pa.ArrowInvalid:
-            try:
-                bytes(view[start:cut]).decode("utf-8")
-            except UnicodeDecodeError as exc:
-                return start + exc.start
-            return start
-        self.tail = bytes(view[cut:])
-        return None
+                for _ in range(threads + 2):
+                    if (s := next(starts, None)) is not None:
+                        pending.append(pool.submit(self._work, s, min(self.unit, self.size - s)))
+                while pending:
+                    try:
+                        item = pending.popleft().result()
+                    except OSError as exc:
+                        raise InputError(f"{self.path}: read failed ({exc.strerror})") from None
+                    if (s := next(starts, None)) is not None:
+                        pending.append(pool.submit(self._work, s, min(self.unit, self.size - s)))
+                    yield item
+            finally:
+                for fut in pending:
+                    fut.cancel()
 
-    def finish(self) -> bool:
-        """False when the file ends inside a sequence."""
-        return not self.tail
+    def close(self) -> None:
+        self.f.close()
 
 
-_ONES = np.uint64(0x0101010101010101)  # (w * _ONES) >> 56 sums the eight bytes of w
-_S56 = np.uint64(56)
-_LOW = np.array([(1 << (8 * j)) - 1 for j in range(8)], np.uint64)  # the low j bytes of a word
+def _fold(units: _Units, progress: Progress | None):
+    """Yield each unit's piece summaries while its leaves go into a frontier; the frontier is
+    `units.frontier` once the iteration ends."""
+    frontier = MerkleFrontier(BLAKE3)
+    for _, length, leaves, pieces in units:
+        for leaf in leaves:
+            frontier.append(leaf)
+        if progress:
+            progress(length)
+        yield from pieces
+    units.frontier = frontier
 
 
-class _LineScan:
-    """Rows and ragged lines of quote-free CSV text, fed piece by piece (numpy, no per-line Python).
+# --- the CSV line scan (compiled) ------------------------------------------------------------
+#
+# A piece summary (an int64 array, fields below) describes the lines of the piece up to `STOP`:
+# the text before its first newline (the end of a line that began earlier), the complete lines,
+# the text after its last newline. Within STOP the text holds no quote and no "\r" other than
+# before "\n", so every newline ends a record and a line is ragged exactly when its delimiter
+# count is not the header's. Empty lines (also a lone "\r") are skipped as pyarrow skips them.
+# UTF-8 is checked over the whole piece: each piece validates the sequences that start in it
+# (reading up to 3 bytes past it), and the stitching checks that the continuation bytes a piece
+# starts with are the ones its predecessor's last sequence claimed.
 
-    Without quotes every newline ends a record, so a line is ragged exactly when its delimiter
-    count is not the header's; the counts come from a prefix sum of per-8-byte-word delimiter
-    counts, read at the newline positions. Empty lines (also a lone "\\r" before "\\n") are
-    skipped, as pyarrow and pandas skip them. `feed` returns False, changing nothing, for text
-    only the full parser reads the same way (a quote, a "\\r" not followed by "\\n")."""
+(NL, BLANKS, HEAD_D, HEAD_LEN, HEAD_LAST, TAIL_D, TAIL_LEN, LAST, BAD_P, BAD_D, BAD_START, STOP, WHY,
+ NL_ALL, UTF8_BAD, SKIP, OVER, TRUNC, ASCII, PIECE_LEN) = range(20)
+WHY_END, WHY_PARSER, WHY_UTF8 = 0, 1, 2  # STOP is the piece's end / the first quote or lone "\r" / bad UTF-8
 
-    def __init__(self, delimiter: str, ncols: int):
-        self.delim, self.k = ord(delimiter), ncols - 1
-        self.lines = 0        # newlines seen
-        self.rows = 0         # non-empty lines ended (the header included)
-        self.part_delims = 0  # delimiters in the unfinished line
-        self.part_len = 0     # bytes in the unfinished line
-        self.last = 10        # the byte before the next piece
-        self.pending_cr = False
-        self.head = b""       # the start of the unfinished line (for messages)
-        self.error: tuple[int, int, bytes] | None = None  # (line, fields, text) of the first ragged line
-        # Preallocated work arrays: fresh temporaries this large are mmapped and page-faulted on
-        # every call by glibc's malloc, which costs about as much as the scan itself.
-        self._is_nl = np.empty(SCAN_PIECE, bool)
-        self._cr = np.empty(SCAN_PIECE, bool)
-        self._mask = np.zeros(SCAN_PIECE + 8, bool)
-        self._per_word = np.empty(SCAN_PIECE // 8 + 1, np.uint64)
-        self._upto = np.zeros(SCAN_PIECE // 8 + 2, np.uint64)
+_U0, _U1, _U7, _U56 = np.uint64(0), np.uint64(1), np.uint64(7), np.uint64(56)
+_ONES = np.uint64(0x0101010101010101)  # (m >> 7) * _ONES >> 56 counts the 0x80 bytes of a mask m
+_HIGH = np.uint64(0x8080808080808080)
+_LOW7 = np.uint64(0x7F7F7F7F7F7F7F7F)
+_FF = np.uint64(0xFF)
 
-    def feed(self, buf: bytearray, start: int, end: int) -> bool:
-        if buf.find(b'"', start, end) >= 0:
-            return False
-        a = np.frombuffer(buf, np.uint8, end - start, start)
-        n = len(a)
-        is_nl = np.equal(a, 10, out=self._is_nl[:n])
-        if self.pending_cr and not is_nl[0]:
-            return False
-        pending_cr = False
-        if buf.find(b"\r", start, end) >= 0:
-            cr = np.equal(a, 13, out=self._cr[:n])
-            if np.greater(cr[:-1], is_nl[1:], out=self._cr[:n - 1]).any():  # "\r" then not "\n"
-                return False
-            pending_cr = bool(a[-1] == 13)
-        self.pending_cr = pending_cr
-        mask = self._mask[:(n + 7) & ~7]
-        mask[n:] = False
-        np.equal(a, self.delim, out=mask[:n])
-        words = mask.view(np.uint64)
-        per_word = np.multiply(words, _ONES, out=self._per_word[:len(words)])
-        per_word >>= _S56
-        nl = np.flatnonzero(is_nl)
-        if not len(nl):
-            self.part_delims += int(per_word.sum())
-            self.part_len += n
-            if len(self.head) < 80:
-                self.head += bytes(a[:80])
-            self.last = int(a[-1])
-            return True
-        upto = self._upto[:len(per_word) + 1]  # upto[j]: delimiters in the words before word j
-        np.cumsum(per_word, out=upto[1:])
-        w = nl >> 3
-        words = words[w]
-        words &= _LOW[nl & 7]
-        words *= _ONES
-        words >>= _S56
-        words += upto[w]
-        before = words.view(np.int64)  # delimiters before each newline
-        delims = np.empty_like(before)  # delimiters on each line
-        delims[0] = before[0] + self.part_delims
-        np.subtract(before[1:], before[:-1], out=delims[1:])
-        bad = delims != self.k
-        empty = 0
-        if self.k == 0 or bad.any():  # an empty line has no delimiter: is it one of those?
-            length = np.diff(nl, prepend=-1 - self.part_len) - 1
-            prev = a[nl - 1]
-            if nl[0] == 0:
-                prev[0] = self.last
-            blank = (length == 0) | ((length == 1) & (prev == 13))
-            bad &= ~blank
-            empty = int(np.count_nonzero(blank))
-        if bad.any():
-            i = int(np.argmax(bad))
-            text = bytes(a[nl[i - 1] + 1:nl[i]]) if i else self.head + bytes(a[:nl[0]])
-            self.error = (self.lines + i + 1, int(delims[i]) + 1, text)
-            return True
-        self.lines += len(nl)
-        self.rows += len(nl) - empty
-        self.part_delims = int(upto[-1]) - int(before[-1])
-        self.part_len = n - 1 - int(nl[-1])
-        self.last = int(a[-1])
-        self.head = bytes(a[nl[-1] + 1:nl[-1] + 81])
-        return True
+
+@functools.lru_cache(maxsize=None)
+def _kernels():
+    """The compiled piece scanner (Numba, cached on disk: compiled once per installation)."""
+    from kernels.cache import cached_njit, configure_numba_cache
+
+    configure_numba_cache()
+
+    @cached_njit(nogil=True)
+    def span(wi, s, e):
+        """0x80 in the bytes of word wi that lie in [s, e)."""
+        m = _HIGH
+        lo, hi = s - wi * 8, e - wi * 8
+        if lo > 0:
+            m &= ~((_U1 << np.uint64(8 * lo)) - _U1)
+        if hi < 8:
+            m &= (_U1 << np.uint64(8 * hi)) - _U1
+        return m
+
+    @cached_njit(nogil=True)
+    def equal(x, pattern, m):
+        """0x80 in the bytes of x (among m's) equal to pattern's (SWAR, exact)."""
+        y = x ^ pattern
+        return ~(((y & _LOW7) + _LOW7) | y) & m
+
+    @cached_njit(nogil=True)
+    def lines(a, w, e, delim, k, out):
+        """Lines of a[0:e], eight bytes a step: fills NL .. BAD_START, LAST and ASCII of out.
+        `w` is `a` as words and covers a[0:e] (so the caller's buffer ends in a spare word)."""
+        dpat = np.uint64(delim) * _ONES
+        npat = np.uint64(10) * _ONES
+        kk = np.uint64(k)
+        d = _U0
+        acc = _U0
+        nl = blanks = 0
+        head_d = head_last = 0
+        head_len = e
+        last_p = bad_p = -1
+        wfull, wend = e >> 3, (e + 7) >> 3
+        saved = _U0
+        if wend > wfull:  # zero the bytes past e in the last word while it is scanned (0 is no delimiter)
+            saved = w[wfull]
+            w[wfull] = saved & ((_U1 << np.uint64(8 * (e & 7))) - _U1)
+        wi = 0
+        while wi < wend:
+            x = w[wi]
+            acc |= x
+            y = x ^ dpat
+            dm = ~(((y & _LOW7) + _LOW7) | y) & _HIGH
+            y = x ^ npat
+            nm = ~(((y & _LOW7) + _LOW7) | y) & _HIGH
+            while nm != _U0:
+                low = nm & (~nm + _U1)
+                below = low - _U1
+                d += (((dm & below) >> _U7) * _ONES) >> _U56
+                dm &= ~(low | below)
+                nm &= nm - _U1
+                p = wi * 8 + np.int64((((below & _HIGH) >> _U7) * _ONES) >> _U56)  # the newline's byte in the word
+                if nl == 0:
+                    head_d, head_len = np.int64(d), p
+                    head_last = np.int64(a[p - 1]) if p > 0 else -1
+                elif d != kk or k == 0:
+                    if a[p - 1] == 10 or (a[p - 1] == 13 and a[p - 2] == 10):
+                        blanks += 1
+                    elif d != kk:
+                        bad_p = p
+                        break
+                nl += 1
+                last_p = p
+                d = _U0
+            if bad_p >= 0:
+                break
+            d += ((dm >> _U7) * _ONES) >> _U56
+            wi += 1
+        if wend > wfull:
+            w[wfull] = saved
+        out[NL], out[BLANKS], out[BAD_P], out[ASCII] = nl, blanks, bad_p, (acc & _HIGH) == _U0
+        out[BAD_D], out[BAD_START] = np.int64(d), last_p + 1
+        if nl == 0:
+            head_d = np.int64(d)
+            head_last = np.int64(a[e - 1]) if e > 0 else -1
+        out[HEAD_D], out[HEAD_LEN], out[HEAD_LAST] = head_d, head_len, head_last
+        out[TAIL_D], out[TAIL_LEN] = np.int64(d), e - last_p - 1
+        out[LAST] = np.int64(a[e - 1]) if e > 0 else -1
+
+    @cached_njit(nogil=True)
+    def newlines(a, w, s, e):
+        """(newlines in a[s:e], whether those bytes are all ASCII)."""
+        npat = np.uint64(10) * _ONES
+        c = _U0
+        acc = _U0
+        for wi in range(s >> 3, (e + 7) >> 3):
+            x = w[wi]
+            m = _HIGH if wi * 8 >= s and wi * 8 + 8 <= e else span(wi, s, e)
+            acc |= x & ((m >> _U7) * _FF)
+            c += ((equal(x, npat, m) >> _U7) * _ONES) >> _U56
+        return np.int64(c), (acc & _HIGH) == _U0
+
+    @cached_njit(nogil=True)
+    def utf8(a, n, end, eof, out):
+        """Check the UTF-8 sequences that start in a[0:n] (continuing up to a[end - 1]) as
+        Python's decoder does: UTF8_BAD is the start of the first invalid one (or -1); SKIP the
+        continuation bytes the piece starts with (a previous piece's); OVER the bytes past n of
+        its last sequence; TRUNC 1 when the data ends (eof) inside a sequence."""
+        i = 0
+        while i < n and i < 4 and (a[i] & 0xC0) == 0x80:
+            i += 1
+        out[SKIP] = i
+        bad, trunc = -1, 0
+        while i < n:
+            c = a[i]
+            if c < 0x80:
+                i += 1
+                continue
+            lo, hi = 0x80, 0xBF  # the range of the second byte
+            if 0xC2 <= c <= 0xDF:
+                need = 1
+            elif 0xE0 <= c <= 0xEF:
+                need = 2
+                if c == 0xE0:
+                    lo = 0xA0
+                elif c == 0xED:
+                    hi = 0x9F
+            elif 0xF0 <= c <= 0xF4:
+                need = 3
+                if c == 0xF0:
+                    lo = 0x90
+                elif c == 0xF4:
+                    hi = 0x8F
+            else:
+                bad = i
+                break
+            j = 1
+            while j <= need and i + j < end:
+                b = a[i + j]
+                if b < lo or b > hi:
+                    break
+                lo, hi = 0x80, 0xBF
+                j += 1
+            if j <= need:
+                if i + j >= end and eof:
+                    trunc = 1  # what there is of the sequence is right: the data ends inside it
+                else:
+                    bad = i
+                break
+            i += need + 1
+        out[UTF8_BAD], out[TRUNC], out[OVER] = bad, trunc, max(0, i - n) if bad < 0 and not trunc else 0
+
+    @cached_njit(nogil=True)
+    def piece(a, w, n, end, eof, quote, cr, delim, k, out):
+        """Summary of the piece a[0:n] (bytes to a[end - 1] follow it): lines up to the first
+        quote (`quote`, n when none), lone "\\r" (the first "\\r" at `cr`, -1 when none) or
+        invalid UTF-8, whichever comes first; newlines and UTF-8 over all of it."""
+        stop = min(quote, n)
+        why = WHY_PARSER if stop < n else WHY_END
+        if 0 <= cr < stop:
+            for i in range(cr, stop):
+                if a[i] == 13 and i + 1 < end and a[i + 1] != 10:
+                    stop, why = i, WHY_PARSER
+                    break
+        lines(a, w, stop, delim, k, out)
+        scanned = out[BAD_P] if out[BAD_P] >= 0 else stop
+        rest, ascii_rest = newlines(a, w, scanned, n)
+        out[NL_ALL] = out[NL] + rest
+        out[UTF8_BAD], out[SKIP], out[OVER], out[TRUNC] = -1, 0, 0, 0
+        if not (out[ASCII] and ascii_rest):
+            utf8(a, n, end, eof, out)
+            bad = out[UTF8_BAD]
+            if bad >= 0:
+                if bad < scanned:
+                    lines(a, w, bad, delim, k, out)
+                    stop, why = bad, WHY_UTF8
+                out[NL_ALL] = newlines(a, w, 0, bad)[0]
+        out[STOP], out[WHY] = stop, why
+
+    return piece
+
+
+def _piece_scanner(delimiter: str, ncols: int, fallen: list):
+    """The `scan` callable of _Units for a CSV: summaries as lists of ints. Once `fallen` holds
+    anything (pyarrow reads the rest), pieces are only counted (newlines, UTF-8)."""
+    kernel, delim, k = _kernels(), ord(delimiter), ncols - 1
+    quote = b'"'
+    local = threading.local()
+
+    def scan(buf: bytearray, n: int, end: int, eof: bool) -> list[int]:
+        arrays = getattr(local, "arrays", None)
+        if arrays is None or local.buf is not buf:
+            local.buf = buf
+            arrays = local.arrays = (np.frombuffer(buf, np.uint8), np.frombuffer(buf, np.uint64, len(buf) // 8),
+                                     np.empty(PIECE_LEN + 1, np.int64))
+        a, w, out = arrays
+        if fallen:
+            q, c = 0, -1
+        else:
+            q = buf.find(quote, 0, n)
+            q = n if q < 0 else q
+            c = buf.find(b"\r", 0, q)
+        kernel(a, w, n, end, eof, q, c, delim, k, out)
+        out[PIECE_LEN] = n
+        return out.tolist()
+
+    return scan
+
+
+class _Stitch:
+    """Piece summaries, in file order, stitched into rows, the first ragged line and the first
+    UTF-8 error; `fallback` is set (offset, line, rows) where the parser must take over."""
+
+    def __init__(self, path: Path, names: list[str]):
+        self.path, self.names, self.k = path, names, len(names) - 1
+        self.offset = 0          # of the next piece
+        self.lines = 0           # newlines before it
+        self.rows = 0            # non-empty lines ended (the header included), before the fallback
+        self.part_d = 0          # the unfinished line: delimiters, length, last byte, start
+        self.part_len = 0
+        self.part_last = 10
+        self.part_start = 0
+        self.over = 0            # continuation bytes the next piece must start with
+        self.trunc = False
+        self.fallback: tuple[int, int, int] | None = None
+
+    def _blank(self, length: int, last: int) -> bool:
+        return length == 0 or (length == 1 and last == 13)
+
+    def _ragged(self, line: int, delims: int, start: int, length: int) -> InputError:
+        with open(self.path, "rb") as f:
+            f.seek(start)
+            text = f.read(min(length, 4096))
+        return _ragged_error(f"{self.path}: line {line}", delims + 1, len(self.names),
+                             text.decode("utf-8", "replace"))
+
+    def _utf8(self, line: int, delims: int | None) -> InputError:
+        where = f"{self.path}: line {line}"
+        if delims is not None and delims < len(self.names):
+            where += f", column {self.names[delims]!r}"
+        return _utf8_error(where)
+
+    def add(self, s: list[int]) -> None:
+        """One piece's summary; InputError at its first problem."""
+        n = s[PIECE_LEN]
+        if s[SKIP] > self.over:  # a continuation byte that no sequence claims
+            raise self._utf8(self.lines + 1, None if self.fallback else self.part_d)
+        self.over, self.trunc = s[OVER], bool(s[TRUNC])
+        lines0 = self.lines
+        if self.fallback:
+            if s[UTF8_BAD] >= 0:
+                raise self._utf8(lines0 + s[NL_ALL] + 1, None)
+            self.lines += s[NL_ALL]
+            self.offset += n
+            return
+        if s[NL]:
+            d, length = self.part_d + s[HEAD_D], self.part_len + s[HEAD_LEN]
+            if not self._blank(length, s[HEAD_LAST] if s[HEAD_LEN] else self.part_last):
+                if d != self.k:
+                    raise self._ragged(lines0 + 1, d, self.part_start, length)
+                self.rows += 1
+            if s[BAD_P] >= 0:
+                raise self._ragged(lines0 + s[NL] + 1, s[BAD_D], self.offset + s[BAD_START], s[BAD_P] - s[BAD_START])
+            self.rows += s[NL] - 1 - s[BLANKS]
+            self.lines += s[NL]
+            self.part_d, self.part_len, self.part_last = s[TAIL_D], s[TAIL_LEN], s[LAST]
+            self.part_start = self.offset + s[STOP] - s[TAIL_LEN]
+        else:
+            self.part_d += s[HEAD_D]
+            self.part_len += s[STOP]
+            if s[STOP]:
+                self.part_last = s[LAST]
+        if s[WHY] == WHY_UTF8:
+            raise self._utf8(self.lines + 1, self.part_d)
+        if s[WHY] == WHY_PARSER:
+            self.fallback = (self.part_start, self.lines, self.rows)
+            if s[UTF8_BAD] >= 0:
+                raise self._utf8(lines0 + s[NL_ALL] + 1, None)
+            self.lines = lines0 + s[NL_ALL]
+        self.offset += n
 
     def finish(self) -> None:
-        """The last line, when the file does not end with a newline."""
-        if self.error is None and self.part_len and not (self.part_len == 1 and self.last == 13):
-            if self.part_delims != self.k:
-                self.error = (self.lines + 1, self.part_delims + 1, self.head)
-            else:
-                self.rows += 1
+        """The end of the file: a cut UTF-8 sequence, the last line when no newline ends it."""
+        if self.trunc:
+            raise InputError(f"{self.path}: line {self.lines + 1}: the file ends inside a UTF-8 sequence; "
+                             "re-encode the file as UTF-8")
+        if self.fallback is None and not self._blank(self.part_len, self.part_last):
+            if self.part_d != self.k:
+                raise self._ragged(self.lines + 1, self.part_d, self.part_start, self.part_len)
+            self.rows += 1
 
 
 def _parse_rest(path: Path, offset: int, names: list[str], parse, stop: threading.Event):
@@ -453,11 +673,11 @@ def _record_line(path: Path, offset: int, line: int, record: int, delimiter: str
 
 
 def _scan_csv(path: Path, delimiter: str, chunk_size: int, progress: Progress | None) -> FileDigest:
-    """One read of the file: a thread reads fixed buffers, hashes them and checks that they are
-    UTF-8, while this one counts rows and finds ragged lines with numpy as long as the text holds
-    no quote. From the line holding the first quote (or lone "\\r") on, pyarrow's streaming parser
-    counts the rows in a third thread. Memory is bounded by the buffers and pyarrow's block, not
-    by the file."""
+    """One read of the file by a pool of threads (_Units): each piece is hashed, checked to be
+    UTF-8 and scanned for rows and ragged lines by the compiled kernel as long as the text holds
+    no quote. From the line holding the first quote (or lone "\\r") on, pyarrow's streaming
+    parser counts the rows in another thread. Memory is bounded by the buffers and pyarrow's
+    block, not by the file."""
     import pyarrow as pa
     import pyarrow.csv as pcsv
 
@@ -476,72 +696,40 @@ def _scan_csv(path: Path, delimiter: str, chunk_size: int, progress: Progress | 
         line = _record_line(path, 0, 0, int(record.group(1)), delimiter) if record else None
         raise _csv_error(path, exc, [], line) from None
     names = schema.names
-    hasher = ChunkHasher(chunk_size, threads=1)
-    scan, utf8 = _LineScan(delimiter, len(names)), _Utf8Check()
+    fallen: list = []          # non-empty once pyarrow reads the rest: the pieces are only counted
+    stitch = _Stitch(path, names)
     stop = threading.Event()
-    rest = None                # the pyarrow thread, once the text needs it
-    rest_at = rest_line = 0    # where it starts: byte offset, newlines before
-    lines = 0                  # with `rest` running: newlines before the current buffer
-    pos = 0                    # file offset of the current buffer
-    error: InputError | None = None
-    done = False
-    newline = b"\n"
-    with ThreadPoolExecutor(max_workers=1) as pool, \
-            contextlib.closing(_blocks(path, hasher, utf8.check, progress)) as blocks:
+    rest = None                # pyarrow's thread
+    units = _Units(path, chunk_size, _piece_scanner(delimiter, len(names), fallen))
+    with ThreadPoolExecutor(max_workers=1) as pool, contextlib.closing(units):
+        pieces = _fold(units, progress)
         try:
-            for buf, n, bad in blocks:
-                end = n if bad is None else bad
-                s = 0
-                while rest is None and s < end and not scan.error:
-                    e = min(end, s + SCAN_PIECE)
-                    if not scan.feed(buf, s, e):
-                        rest_at, rest_line = pos + s - scan.part_len, scan.lines
-                        lines = scan.lines - buf.count(newline, 0, s)
-                        rest = pool.submit(_parse_rest, path, rest_at if scan.rows else 0, names, parse, stop)
-                    s = e
-                if scan.error:
-                    break
-                if bad is not None:
-                    if rest is None:
-                        where = f"{path}: line {scan.lines + 1}"
-                        if scan.part_delims < len(names):
-                            where += f", column {names[scan.part_delims]!r}"
-                    else:
-                        where = f"{path}: line {lines + buf.count(newline, 0, bad) + 1}"
-                    error = _utf8_error(where)
-                    break
-                if rest is not None:
-                    lines += buf.count(newline, 0, n)
-                pos += n
-            else:
-                done = True
-                if not utf8.finish():
-                    line = scan.lines + 1 if rest is None else lines + 1
-                    error = InputError(f"{path}: line {line}: the file ends inside a UTF-8 sequence; "
-                                       "re-encode the file as UTF-8")
-        finally:
-            if not done or error:
-                stop.set()  # the pyarrow thread, if any, stops at its next batch
-    if rest is None and not error:
-        scan.finish()
-    if scan.error:
-        line, fields, text = scan.error
-        raise _ragged_error(f"{path}: line {line}", fields, len(names), text.decode("utf-8", "replace"))
-    if error:
-        raise error
+            for summary in pieces:
+                stitch.add(summary)
+                if stitch.fallback and rest is None:
+                    fallen.append(True)
+                    at, _, rows = stitch.fallback
+                    rest = pool.submit(_parse_rest, path, at if rows else 0, names, parse, stop)
+            stitch.finish()
+        except BaseException:
+            stop.set()  # the pyarrow thread, if any, stops at its next batch
+            pieces.close()
+            raise
+    root = units.frontier.root().hex()
     if rest is None:
-        rows = max(scan.rows - 1, 0)  # the header is the first non-empty line
+        rows = max(stitch.rows - 1, 0)  # the header is the first non-empty line
     else:
+        at, line, before = stitch.fallback
         more, exc = rest.result()
         if isinstance(exc, OSError):
             raise InputError(f"{path}: read failed ({exc})") from None
         if exc is not None:
             record = re.search(r"Row #(\d+)", str(exc))
-            line = _record_line(path, rest_at if scan.rows else 0, rest_line if scan.rows else 0,
-                                int(record.group(1)), delimiter) if record else None
-            raise _csv_error(path, exc, names, line) from None
-        rows = max(scan.rows - 1, 0) + more
-    return FileDigest(path.name, hasher.size, hasher.root(), "csv" if delimiter == "," else "tsv",
+            found = _record_line(path, at if before else 0, line if before else 0,
+                                 int(record.group(1)), delimiter) if record else None
+            raise _csv_error(path, exc, names, found) from None
+        rows = max(before - 1, 0) + more
+    return FileDigest(path.name, units.size, root, "csv" if delimiter == "," else "tsv",
                       _schema_of(schema), rows)
 
 

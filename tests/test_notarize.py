@@ -111,8 +111,8 @@ def test_unreadable_file(tmp_path, monkeypatch):
 
 @pytest.fixture
 def small_blocks(monkeypatch):
-    """Blocks of 64 bytes scanned in pieces of 16: every boundary case shows up in a small file."""
-    monkeypatch.setattr(nz, "SCAN_BLOCK", 64)
+    """Reads (and kernel calls) of 16 bytes: every piece boundary case shows up in a small file."""
+    monkeypatch.setattr(nz, "SCAN_UNIT", 64)
     monkeypatch.setattr(nz, "SCAN_PIECE", 16)
 
 
@@ -125,7 +125,7 @@ def reference_rows(path) -> int:
 @pytest.mark.parametrize("blocks", ["default", "small"])
 def test_quoted_csv_rows_match_pandas(tmp_path, request, blocks):
     """Quotes with embedded newlines and delimiters go to pyarrow's parser from the line holding
-    the first quote; before it the numpy scan counts. Both together give pandas' row count."""
+    the first quote; before it the compiled scan counts. Both together give pandas' row count."""
     if blocks == "small":
         request.getfixturevalue("small_blocks")
     plain = "".join(f"{i},{i * 2},plain\n" for i in range(40))
@@ -212,3 +212,108 @@ def test_invalid_utf8_in_quoted_region(tmp_path, small_blocks):
     p.write_bytes(b'a,b\n"x\ny",1\n' + b"2,3\n" * 20 + b"4,caf\xe9\n")
     with pytest.raises(InputError, match=r"q.csv: line 24: invalid UTF-8"):
         notarize(p)
+
+
+# --- the parallel read: units of whole leaves on several threads, pieces stitched in order ------------
+
+
+@pytest.fixture
+def tiny_units(monkeypatch):
+    """Units of 32 bytes (with chunk_size 16: two leaves) read in pieces of 8 on several threads:
+    every line, field and character can fall across a piece, a unit and a thread boundary."""
+    monkeypatch.setattr(nz, "SCAN_UNIT", 32)
+    monkeypatch.setattr(nz, "SCAN_PIECE", 8)
+    monkeypatch.setattr(nz, "_cores", lambda: 3)
+
+
+@pytest.mark.parametrize("chunk", [16, 7, 1 << 20])
+def test_root_same_for_any_unit_and_piece(tmp_path, tiny_units, chunk):
+    """Leaves hashed by several threads fold to the root of one sequential pass (and of b3sum's
+    leaves, test_root_matches_b3sum), for CSV and binary alike."""
+    data = b"a,b\n" + b"".join(b"%d,%d\n" % (i, i * i) for i in range(300))
+    p = tmp_path / "d.csv"
+    p.write_bytes(data)
+    ref = nz.ChunkHasher(chunk)
+    ref.update(data)
+    assert notarize(p, chunk_size=chunk).root == ref.root()
+    assert notarize(p, chunk_size=chunk, scan=False).root == ref.root()
+    assert notarize(p, chunk_size=chunk).rows == 300
+
+
+@pytest.mark.parametrize("chunk", [16, 7])
+def test_random_csvs_across_units_match_pyarrow(tmp_path, tiny_units, chunk):
+    import random
+
+    import pyarrow.csv as pcsv
+
+    rng = random.Random(11)
+    for trial in range(40):
+        ncols = rng.randint(1, 4)
+        lines = [",".join(f"h{j}" for j in range(ncols))]
+        for _ in range(rng.randint(0, 30)):
+            r = rng.random()
+            if r < 0.1:
+                lines.append("")
+            elif r < 0.15 and trial % 3 == 0:
+                lines.append(",".join(['"q,\n' + "x" * rng.randint(0, 20) + '"'] * ncols))
+            else:
+                lines.append(",".join("\u00e9" * rng.randint(0, 2) + str(rng.randint(0, 10 ** rng.randint(0, 30)))
+                                      for _ in range(ncols)))
+        eol = "\r\n" if trial % 4 == 1 else "\n"
+        text = eol.join(lines) + (eol if trial % 5 or len(lines) == 1 else "")
+        p = tmp_path / f"r{trial}.csv"
+        p.write_text(text, newline="")
+        assert notarize(p, chunk_size=chunk).rows == pcsv.read_csv(p).num_rows, text
+
+
+@pytest.mark.parametrize("shift", range(0, 18))
+def test_ragged_line_at_every_boundary_offset(tmp_path, tiny_units, shift):
+    """The ragged line starts, or its newline falls, on every offset around piece (8) and unit
+    (32) boundaries; the message names its line and its whole text, even when it straddles."""
+    head = b"a,b,c\n" + b"x" * shift + b",1,2\n"
+    body = b"".join(b"%d,%d,%d\n" % (i, i, i) for i in range(3))
+    bad = b"7,8" + b"9" * (shift % 5)
+    p = tmp_path / "ragged.csv"
+    p.write_bytes(head + body + bad + b"\n" + body)
+    with pytest.raises(InputError, match=rf"ragged.csv: line 6 has 2 fields but the header has 3 \('{bad.decode()}'\)"):
+        notarize(p, chunk_size=16)
+    p.write_bytes(head + body + bad)  # the last line, no newline after it
+    with pytest.raises(InputError, match=rf"line 6 has 2 fields but the header has 3 \('{bad.decode()}'\)"):
+        notarize(p, chunk_size=16)
+    p.write_bytes(head + body + bad + b",x\r\n\r\n" + body)  # right width, CRLF, a blank CRLF line
+    assert notarize(p, chunk_size=16).rows == 8
+
+
+@pytest.mark.parametrize("split", range(1, 4))
+@pytest.mark.parametrize("at", [32, 40])  # a unit (another thread) or a piece begins there
+def test_multibyte_character_split_across_units(tmp_path, tiny_units, split, at):
+    char = "\U0001f600".encode()
+    prefix = b"a,b\n" + b"x" * 8 + b",1\n" + b"1,"
+    pad = b"y" * (at - len(prefix) - split)
+    p = tmp_path / "u.csv"
+    p.write_bytes(prefix + pad + char + b"\n2,3\n")
+    assert notarize(p, chunk_size=16).rows == 3
+    p.write_bytes(prefix + pad + char[:split] + b"z\n2,3\n")  # cut short: bad where it starts
+    with pytest.raises(InputError, match=r"u.csv: line 3, column 'b': invalid UTF-8"):
+        notarize(p, chunk_size=16)
+    p.write_bytes(prefix + pad + b"z" + char[1:] + b"\n2,3\n")  # continuation bytes no lead claims
+    with pytest.raises(InputError, match=r"u.csv: line 3, column 'b': invalid UTF-8"):
+        notarize(p, chunk_size=16)
+    p.write_bytes(prefix + pad + char[:split])  # the file ends inside the character
+    with pytest.raises(InputError, match=r"u.csv: line 3: the file ends inside a UTF-8 sequence"):
+        notarize(p, chunk_size=16)
+
+
+def test_quote_after_many_units_hands_over_to_the_parser(tmp_path, tiny_units):
+    """Units read ahead of the quote are scanned by the kernel, the rest is pyarrow's; errors on
+    either side keep their exact line."""
+    plain = "".join(f"{i},{i}\n" for i in range(40))
+    p = tmp_path / "q.csv"
+    p.write_text("a,b\n" + plain + '"x\ny",1\n' + plain)
+    assert notarize(p, chunk_size=16).rows == 81 == reference_rows(p)
+    p.write_text("a,b\n" + plain + '"x\ny",1\n' + plain + "5\n")
+    with pytest.raises(InputError, match=r"q.csv: line 84 has 1 fields but the header has 2"):
+        notarize(p, chunk_size=16)
+    p.write_bytes(("a,b\n" + plain + '"x\ny",1\n' + plain).encode() + b"4,caf\xe9\n")
+    with pytest.raises(InputError, match=r"q.csv: line 84: invalid UTF-8"):
+        notarize(p, chunk_size=16)

@@ -13,9 +13,7 @@ as soon as they are used; CPython gives no way to overwrite an int in place.
 
 from __future__ import annotations
 
-import os
 import secrets
-from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 from numba import njit
@@ -66,23 +64,15 @@ def _lagrange_at(tau: np.ndarray, size: int, omega: int) -> np.ndarray:
 
 
 def _fixed_base(base: np.ndarray, scalars: np.ndarray, g2: bool) -> np.ndarray:
-    """Points [k_i]·base for the Montgomery scalars k_i, across the cores (the kernels release the GIL)."""
-    from kernels.ec.points import g1_mul, g2_mul
+    """Points [k_i]·base for the Montgomery scalars k_i, by the kernels' windowed fixed-base tables."""
+    from kernels.ec.fixed_base import g1_fixed_base_mul, g2_fixed_base_mul
 
-    mul = g2_mul if g2 else g1_mul
-    out = np.zeros((scalars.shape[0],) + base.shape, np.uint32)
     if not scalars.shape[0]:
-        return out
-
-    def work(lo, hi):
-        ks = FR.to_ints(scalars[lo:hi])
-        for i, k in enumerate(ks):
-            out[lo + i] = mul(base, k)
-        ks.clear()
-
-    step = 256
-    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
-        list(pool.map(lambda lo: work(lo, min(lo + step, scalars.shape[0])), range(0, scalars.shape[0], step)))
+        return np.zeros((0,) + base.shape, np.uint32)
+    plain = np.empty_like(scalars)
+    FR.from_mont_vec(plain, scalars)
+    out = (g2_fixed_base_mul if g2 else g1_fixed_base_mul)(base, plain)
+    plain.fill(0)     # the scalars are functions of the toxic waste
     return out
 
 

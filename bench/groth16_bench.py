@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import time
@@ -153,7 +154,8 @@ def bench_size(tools: dict, k: int, ptau: Path, device: str, repeats: int) -> di
            "ours_constraints_per_s": round(constraints / warm), "snarkjs_constraints_per_s": round(constraints / snark),
            "speedup_vs_snarkjs": round(snark / warm, 2),
            "speedup_incl_key_load": round(snark / (warm + load_s), 2),
-           "snarkjs_accepts_ours": ok_ours, "snarkjs_accepts_its_own": ok_snark}
+           "snarkjs_accepts_ours": ok_ours, "snarkjs_accepts_its_own": ok_snark,
+           "load_average_1min": round(os.getloadavg()[0], 2)}   # shared machine: other work slows both
     print(f"  2^{k}: {constraints} constraints  ours {warm:.2f} s (first {ours[0]:.2f} s, key load {load_s:.2f} s)"
           f"  snarkjs {snark:.2f} s  ratio {snark / warm:.2f}x  verified {ok_ours}", flush=True)
     return row
@@ -186,7 +188,8 @@ def bench_ours_only(tools: dict, k: int, ptau: Path, device: str, repeats: int) 
     row = {"log2_domain": k, "constraints": r1cs.n_constraints, "device": device, "keys": "ours (one-party setup)",
            "ours_setup_s": round(setup_s, 3), "ours_first_s": round(ours[0], 3), "ours_warm_s": round(warm, 3),
            "ours_constraints_per_s": round(r1cs.n_constraints / warm),
-           "verified_by_ours": ok, "snarkjs_accepts_ours": ok_snark}
+           "verified_by_ours": ok, "snarkjs_accepts_ours": ok_snark,
+           "load_average_1min": round(os.getloadavg()[0], 2)}
     print(f"  2^{k} (our keys): setup {setup_s:.1f} s  prove {warm:.2f} s (first {ours[0]:.2f} s)"
           f"  {r1cs.n_constraints / warm:.0f} constraints/s  verified {ok} / snarkjs {ok_snark}", flush=True)
     return row

@@ -15,19 +15,10 @@ import os
 import sys
 from pathlib import Path
 
+from pipeline.checked_files import file_digest, mark_checked, was_checked
 from pipeline.circuit.statistics import Shape, circuit
 from pipeline.errors import ProofError
 from pipeline.groth16.keys import ProvingKey, VerifyingKey, load_proving_key, load_verifying_key
-
-
-def _file_blake3(path: Path) -> str:
-    import blake3
-
-    hasher = blake3.blake3(max_threads=blake3.blake3.AUTO)
-    with open(path, "rb") as fh:
-        while block := fh.read(1 << 22):
-            hasher.update(block)
-    return hasher.hexdigest()
 
 
 class KeyStore:
@@ -61,7 +52,7 @@ class KeyStore:
             {"shape": shape.describe(), "r1cs_digest": r1cs.digest().hex(), "constraints": r1cs.n_constraints,
              "vk_sha256": vk.digest(), "setup": vk.label}, indent=2, sort_keys=True) + "\n")
         # Fresh keys are valid by construction: remember that, so the first load skips the checks.
-        (tmp / "proving.key.checked").write_text(_file_blake3(tmp / "proving.key") + "\n")
+        mark_checked(file_digest(tmp / "proving.key"))
         for path in tmp.iterdir():
             with open(path, "rb") as fh:
                 os.fsync(fh.fileno())
@@ -76,18 +67,16 @@ class KeyStore:
     def load_keys(self, shape: Shape) -> tuple[ProvingKey, VerifyingKey]:
         """The stored keys of `shape`; ProofError if they belong to another circuit.
 
-        Every point of the proving key is checked (curve, subgroup) the first time a file is
-        loaded; its BLAKE3 is then remembered in `proving.key.checked`, so later loads of the very
-        same bytes skip the point checks (a changed byte changes the hash and checks them again).
+        Every point of the proving key is checked (curve, subgroup) the first time these bytes
+        are loaded (pipeline.checked_files remembers them by hash).
         """
         d = self.shape_dir(shape)
         pk_path = d / "proving.key"
-        marker = d / "proving.key.checked"
-        digest = _file_blake3(pk_path)
-        checked = marker.is_file() and marker.read_text().strip() == digest
+        digest = file_digest(pk_path)
+        checked = was_checked(digest)
         pk = load_proving_key(pk_path, validate=not checked)
         if not checked:
-            marker.write_text(digest + "\n")
+            mark_checked(digest)
         vk = load_verifying_key(d / "verifying.key")
         digest = circuit(shape).digest()
         if pk.circuit_digest != digest or vk.circuit_digest != digest:

@@ -264,3 +264,14 @@ def test_export_snarkjs_is_accepted_by_snarkjs(proved, tmp_path, npm_tools):
     proc = subprocess.run([str(npm_tools["snarkjs"]), "groth16", "verify", str(vk), str(tmp_path / "export" / "bad.json"),
                            str(tmp_path / "export" / "proof_0.json")], capture_output=True, text=True)
     assert proc.returncode != 0 and "OK" not in proc.stdout
+
+
+def test_device_choice():
+    from pipeline.device import resolve_device
+
+    assert resolve_device("cpu") == "cpu"
+    assert resolve_device("auto") == "cpu"          # no real GPU under the test settings
+    with pytest.raises(InputError, match="no CUDA GPU is usable"):
+        resolve_device("cuda")
+    with pytest.raises(InputError):
+        resolve_device("tpu")

@@ -12,6 +12,7 @@ from pathlib import Path
 from ledger import Entry, Ledger
 from pipeline.commands import ledger_commands
 from pipeline.commands.ledger_commands import _check_name, _emit, _entry_summary, _open
+from pipeline.device import resolve_device
 from pipeline.errors import InputError
 from pipeline.ingest import DEFAULT_BLOCKSIZE
 
@@ -23,27 +24,6 @@ def _verify_statistics_entry(ledger: Ledger, entry: Entry, data: Path | None = N
 
 
 ledger_commands.ENTRY_VERIFIERS["statistics"] = _verify_statistics_entry
-
-
-def resolve_device(choice: str) -> str:
-    """'cpu' or 'cuda' for `--device auto|cpu|cuda`; InputError when CUDA is asked for and absent."""
-    if choice == "cpu":
-        return "cpu"
-    try:
-        from numba import cuda
-        available = cuda.is_available() and not getattr(cuda, "simulator", None) and \
-            "simulator" not in type(cuda).__module__ and not _simulated()
-    except Exception:  # numba-cuda missing or no driver
-        available = False
-    if choice == "cuda" and not available:
-        raise InputError("--device cuda: no CUDA GPU is usable here (install the gpu-cuda12/13 extra on a GPU "
-                         "machine), or use --device cpu")
-    return "cuda" if available else "cpu"
-
-
-def _simulated() -> bool:
-    from numba.core import config
-    return bool(config.ENABLE_CUDASIM)
 
 
 @contextmanager

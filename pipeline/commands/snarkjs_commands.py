@@ -8,24 +8,12 @@ Same argument order and file formats as snarkjs:
 from __future__ import annotations
 
 import json
-import os
 import sys
 import time
 
+from pipeline.checked_files import file_digest, mark_checked, was_checked
+from pipeline.device import resolve_device
 from pipeline.errors import ProofError
-
-
-def resolve_device(choice: str) -> str:
-    """"cpu" or "cuda" for a --device choice; auto picks cuda only when a real GPU is visible."""
-    if choice != "auto":
-        return choice
-    if os.environ.get("NUMBA_ENABLE_CUDASIM") == "1":
-        return "cpu"      # the simulator would "work" but is orders of magnitude slower than the CPU path
-    try:
-        from numba import cuda
-        return "cuda" if cuda.is_available() else "cpu"
-    except Exception:   # noqa: BLE001  (no CUDA toolkit at all is the common case)
-        return "cpu"
 
 
 def prove_command(args) -> int:
@@ -37,7 +25,11 @@ def prove_command(args) -> int:
 
     device = resolve_device(args.device)
     start = time.perf_counter()
-    zkey = read_zkey(args.zkey)
+    digest = file_digest(args.zkey)
+    checked = was_checked(digest)
+    zkey = read_zkey(args.zkey, validate=not checked)
+    if not checked:
+        mark_checked(digest)
     witness = read_wtns(args.witness)
     if witness.shape[0] != zkey.qap.n_vars:
         raise ProofError(f"{args.witness}: witness has {witness.shape[0]} values, circuit of {args.zkey} "

@@ -1,0 +1,32 @@
+"""Which processor proves: `--device auto|cpu|cuda` to "cpu" or "cuda"."""
+
+from __future__ import annotations
+
+import os
+
+from pipeline.errors import InputError
+
+
+def cuda_usable() -> bool:
+    """True when Numba sees a real CUDA GPU (never the simulator, which is far slower than the CPU)."""
+    if os.environ.get("NUMBA_ENABLE_CUDASIM") == "1":
+        return False
+    try:
+        from numba import cuda
+        return bool(cuda.is_available())
+    except Exception:  # noqa: BLE001  (no CUDA toolkit or driver at all is the common case)
+        return False
+
+
+def resolve_device(choice: str) -> str:
+    """"cpu" or "cuda"; auto picks cuda only when a GPU is usable. InputError for cuda without one."""
+    if choice == "cpu":
+        return "cpu"
+    if choice not in ("auto", "cuda"):
+        raise InputError(f"--device must be auto, cpu or cuda, got {choice!r}")
+    if cuda_usable():
+        return "cuda"
+    if choice == "cuda":
+        raise InputError("--device cuda: no CUDA GPU is usable here (install the gpu-cuda12/13 extra on a GPU "
+                         "machine), or use --device cpu")
+    return "cpu"

@@ -275,3 +275,15 @@ def test_device_choice():
         resolve_device("cuda")
     with pytest.raises(InputError):
         resolve_device("tpu")
+
+
+def test_direct_assignment_equals_the_builders_witness():
+    from pipeline.circuit.statistics import ChunkAssignment, _synthesize, assignment
+
+    shape = Shape(5, 2, 10, 5)
+    values = np.array([[3, -7], [1000, 0], [0, 12], [5, 5], [0, 0]])
+    nulls = np.array([[False, False], [False, True], [True, False], [False, False], [False, False]])
+    chunk = ChunkAssignment.from_values(shape, values, nulls, 4, [0, -10], secrets.randbelow(R))
+    cs = R1CSBuilder()
+    _synthesize(cs, shape, chunk)
+    assert assignment(shape, chunk, chunk.statement(shape)) == cs.witness()

@@ -65,3 +65,40 @@ def _fast_form(t: int):
     from kernels.poseidon import optimize, poseidon_params
 
     return optimize(poseidon_params(t), curve.R)
+
+
+def permutation_trace(state: list[int], params, trace: list[int]) -> list[int]:
+    """The permutation on ints, appending the values of the variables `permutation` allocates
+    (x², x⁴, x⁵ of every S-box, in the same order) to `trace`; returns the output state.
+
+    This is the witness of the gadget without building it: `tests/test_statistics.py` checks
+    that both give the same assignment.
+    """
+    from kernels import params as curve
+
+    r = curve.R
+    t = params.t
+    fast = _fast_form(t)
+    half = params.full_rounds // 2
+
+    def sbox_value(x: int) -> int:
+        x2 = x * x % r
+        x4 = x2 * x2 % r
+        x5 = x4 * x % r
+        trace.extend((x2, x4, x5))
+        return x5
+
+    def full_round(state, constants, matrix):
+        state = [sbox_value((s + c) % r) for s, c in zip(state, constants)]
+        return [sum(mij * s for mij, s in zip(row, state)) % r for row in matrix]
+
+    for rnd in range(half):
+        matrix = fast.mds_before_partial if rnd == half - 1 else fast.mds
+        state = full_round(state, fast.full_constants[rnd], matrix)
+    for constant, row in zip(fast.partial_constants, fast.sparse):
+        x0 = sbox_value((state[0] + constant) % r)
+        new0 = (row[0] * x0 + sum(row[j] * state[j] for j in range(1, t))) % r
+        state = [new0] + [(state[j] + x0 * row[t - 1 + j]) % r for j in range(1, t)]
+    for rnd in range(half, params.full_rounds):
+        state = full_round(state, fast.full_constants[rnd], fast.mds)
+    return state

@@ -307,8 +307,39 @@ def chunk_witness(shape: Shape, values: np.ndarray, nulls: np.ndarray, active_ro
     if salt is None:
         salt = secrets.randbelow(R)
     chunk = ChunkAssignment.from_values(shape, values, nulls, active_rows, lo, salt)
-    cs = R1CSBuilder()
-    _synthesize(cs, shape, chunk)
-    z = cs.witness()
-    statement = ChunkStatistics.from_public_inputs(z[1:1 + shape.n_public], shape.columns)
-    return z, statement, chunk.salt
+    statement = chunk.statement(shape)
+    return assignment(shape, chunk, statement), statement, chunk.salt
+
+
+def assignment(shape: Shape, chunk: ChunkAssignment, statement: ChunkStatistics) -> list[int]:
+    """The full assignment z of `circuit(shape)` for a chunk, computed directly (vectorised cells,
+    an int trace of the sponge) in the variable order `_synthesize` declares: 1, the public inputs,
+    the salt, per row [a, per column (k bits, e, u, q)], then the sponge's S-box values."""
+    R_, m, k = shape.rows, shape.columns, shape.range_bits
+    active = np.arange(R_) < chunk.active_rows
+    counted = active[:, None] & ~chunk.nulls
+    bits = (chunk.offsets[:, :, None] >> np.arange(k)) & 1                       # (R, m, k)
+    v = np.array(chunk.lo, dtype=object)[None, :] + chunk.offsets.astype(object)  # (R, m) ints
+    u = np.where(counted, v, 0) % R                                                # e·v
+    q = (u * v) % R
+    cells = np.empty((R_, m, k + 3), dtype=object)
+    cells[:, :, :k] = bits
+    cells[:, :, k] = counted.astype(np.int64)
+    cells[:, :, k + 1] = u
+    cells[:, :, k + 2] = q
+    rows = np.empty((R_, 1 + m * (k + 3)), dtype=object)
+    rows[:, 0] = active.astype(np.int64)
+    rows[:, 1:] = cells.reshape(R_, m * (k + 3))
+    z = [1, *statement.public_inputs(), chunk.salt, *(int(x) for x in rows.reshape(-1).tolist())]
+
+    p = poseidon_params(shape.width)
+    rate = p.t - 1
+    inputs = [chunk.salt, *packed_cells(shape, chunk.offsets, chunk.nulls)]
+    state = [domain_tag(shape)] + [0] * rate
+    for block in range(0, len(inputs), rate):
+        for pos, item in enumerate(inputs[block:block + rate]):
+            state[1 + pos] = (state[1 + pos] + item) % R
+        state = poseidon_gadget.permutation_trace(state, p, z)
+    if state[1] != statement.commitment:
+        raise AssertionError("the sponge trace and the native sponge disagree")  # a bug, never input
+    return z

@@ -26,9 +26,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import secrets
 from dataclasses import asdict, dataclass
 from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
 
@@ -36,7 +38,7 @@ from kernels import params as curve
 from kernels.poseidon import poseidon_hash, sponge_domain_tag
 from pipeline.circuit import poseidon as poseidon_gadget
 from pipeline.errors import InputError
-from pipeline.groth16.r1cs import R1CS, LinearCombination, R1CSBuilder
+from pipeline.groth16.r1cs import R1CS, LinearCombination, R1CSBuilder, SparseMatrix
 
 R = curve.R
 PACK_BITS = 253          # below log2(r) ≈ 254.9, so a packed element never wraps
@@ -289,10 +291,51 @@ def sponge(cs: R1CSBuilder, inputs: list[LinearCombination], shape: Shape) -> Li
 
 @lru_cache(maxsize=8)
 def circuit(shape: Shape) -> R1CS:
-    """The R1CS of a shape (built once per process)."""
+    """The R1CS of a shape: built once, then loaded from the disk cache (see `_cached_circuit_path`)."""
+    path = _cached_circuit_path(shape)
+    if path.is_file():
+        try:
+            return _load_circuit(path)
+        except (OSError, ValueError, KeyError):
+            pass                      # a damaged cache file is rebuilt below
     cs = R1CSBuilder()
     _synthesize(cs, shape)
-    return cs.build()
+    r1cs = cs.build()
+    _save_circuit(r1cs, path)
+    return r1cs
+
+
+def _cached_circuit_path(shape: Shape) -> Path:
+    """Cache file named by the shape and a hash of everything that defines the circuit: the sources
+    of the circuit and the R1CS format, and the Poseidon parameters; any change means a rebuild."""
+    from kernels.cache import cache_base
+    from pipeline.groth16 import r1cs as r1cs_module
+
+    h = hashlib.sha256()
+    for source in (Path(__file__), Path(poseidon_gadget.__file__), Path(r1cs_module.__file__)):
+        h.update(source.read_bytes())
+    h.update(poseidon_params(shape.width).fingerprint().encode())
+    return cache_base() / "circuits" / f"{shape.key_id()}-{h.hexdigest()[:16]}.npz"
+
+
+def _save_circuit(r1cs: R1CS, path: Path) -> None:
+    arrays = {"sizes": np.array([r1cs.n_vars, r1cs.n_public], np.int64),
+              "names": np.array(r1cs.names or [], dtype=str)}
+    for key, matrix in (("a", r1cs.a), ("b", r1cs.b), ("c", r1cs.c)):
+        arrays[f"{key}_ptr"], arrays[f"{key}_cols"], arrays[f"{key}_coeffs"] = matrix.row_ptr, matrix.cols, matrix.coeffs
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+    with open(tmp, "wb") as fh:
+        np.savez(fh, **arrays)
+    os.replace(tmp, path)
+
+
+def _load_circuit(path: Path) -> R1CS:
+    with np.load(path, allow_pickle=False) as data:
+        n_vars, n_public = (int(x) for x in data["sizes"])
+        mats = [SparseMatrix(data[f"{key}_ptr"], data[f"{key}_cols"], data[f"{key}_coeffs"]) for key in "abc"]
+        names = data["names"].tolist()
+    return R1CS(n_vars=n_vars, n_public=n_public, a=mats[0], b=mats[1], c=mats[2], names=names)
 
 
 def chunk_witness(shape: Shape, values: np.ndarray, nulls: np.ndarray, active_rows: int,

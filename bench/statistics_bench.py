@@ -63,6 +63,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--range-bits", type=int, default=32)
     parser.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
     parser.add_argument("--keep", action="store_true", help="keep the work folder")
+    parser.add_argument("--out-name", default="statistics", help="results file stem (default statistics)")
     args = parser.parse_args(argv)
     sizes = [int(float(s)) for s in args.sizes.split(",")]
     column_counts = [int(c) for c in args.columns.split(",")]
@@ -111,7 +112,7 @@ def main(argv: list[str] | None = None) -> int:
     payload = {"benchmark": "statistics", "device": args.device, "machine": machine_info(), "rows": rows_out,
                "note": "wall time of `zkp-ledger prove` in a child process, keys made beforehand; "
                        "includes process start and loading cached kernels"}
-    print(f"saved {save_result('statistics', payload)}")
+    print(f"saved {save_result(args.out_name, payload)}")
     return 0
 
 

@@ -11,7 +11,6 @@ complexity; the row says so. First-call (compile) and warm times are reported ap
 from __future__ import annotations
 
 import argparse
-import math
 import secrets
 import sys
 import time

@@ -26,7 +26,7 @@ import numpy as np
 
 from ledger import Entry, Ledger, canonical_json
 from pipeline import __version__
-from pipeline.circuit.statistics import ChunkStatistics, Shape, circuit, commitment_of, signed
+from pipeline.circuit.statistics import ChunkStatistics, Shape, circuit, commitment_of
 from pipeline.encoding import ColumnEncoding, column_encodings
 from pipeline.errors import InputError, ProofError
 from pipeline.groth16.keys import Proof, VerifyingKey
@@ -304,6 +304,3 @@ def export_snarkjs(ledger: Ledger, entry: Entry, out: Path) -> list[Path]:
         written += [out / f"proof_{k}.json", out / f"public_{k}.json"]
     return written
 
-
-def signed_public(value: str) -> int:
-    return signed(int(value))

@@ -22,8 +22,8 @@ from ledger import Entry, Ledger
 from ledger.audit import audit, known_verifiers, write_report
 from ledger.checkpoint import SigningKey, load_verifier, open_checkpoint, sign_checkpoint, verify_checkpoint_against
 from ledger.entry import check_name
-from ledger.errors import CheckpointError, LedgerError, ProofError, RecordError
-from ledger.merkle import BLAKE3, verify_consistency, verify_inclusion
+from ledger.errors import LedgerError, RecordError
+from ledger.merkle import BLAKE3, verify_inclusion
 from pipeline import __version__
 from pipeline.errors import InputError, PipelineError
 

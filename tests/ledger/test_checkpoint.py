@@ -8,7 +8,7 @@ import hashlib
 import pytest
 
 from ledger import Ledger
-from ledger.checkpoint import (SigningKey, VerifierKey, key_id, open_checkpoint, sign_checkpoint,
+from ledger.checkpoint import (SigningKey, VerifierKey, open_checkpoint, sign_checkpoint,
                                verify_checkpoint_against)
 from ledger.errors import CheckpointError
 

@@ -55,7 +55,7 @@ def _inverse(a, p: int):
 
 def optimize(params: PoseidonParams, p: int) -> OptimizedRounds:
     """The fast form of `params` over F_p."""
-    t, half, partial = params.t, params.full_rounds // 2, params.partial_rounds
+    half, partial = params.full_rounds // 2, params.partial_rounds
     m = [list(row) for row in params.mds]
     constants = [list(row) for row in params.round_constants]
     # Constants: push everything but x_0's share forward, through M, into the next round.

@@ -287,3 +287,15 @@ def test_direct_assignment_equals_the_builders_witness():
     cs = R1CSBuilder()
     _synthesize(cs, shape, chunk)
     assert assignment(shape, chunk, chunk.statement(shape)) == cs.witness()
+
+
+def test_show_json_has_statistics(proved, capsys):
+    ledger, out = proved
+    entry, _, frame = out["csv"]
+    capsys.readouterr()
+    assert cli(["show", "shop-csv@1", "--ledger", str(ledger.path), "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    price = doc["statistics"]["price"]
+    assert set(price) >= {"count", "nulls", "sum", "sum_squares", "mean", "variance", "min_bound", "max_bound"}
+    assert price["scaled"]["sum"] == entry.record["statistics"]["price"]["scaled"]["sum"]
+    assert price["count"] == frame["price"].notna().sum()

@@ -227,7 +227,16 @@ def cmd_show(args) -> int:
            "leafRule": "leaf = canonical JSON of entry (sorted keys, no spaces, UTF-8); "
                        "leafHash = BLAKE3(0x00 || leaf)",
            "treeSize": ledger.size, "root": _b64(ledger.root())}
-    _emit(args, doc, f"entry {e.index}  id {e.id}\n" + json.dumps(e.record, indent=2, sort_keys=True, ensure_ascii=False))
+    header = f"entry {e.index}  id {e.id}\n"
+    stats = e.record.get("statistics")
+    if stats:
+        # Statistics entries: the proven figures first, in the columns' own units.
+        doc["statistics"] = stats
+        header += f"{e.name}@{e.version}: {e.record.get('rows')} rows, statistics proven in zero knowledge\n"
+        for column, s in stats.items():
+            header += (f"  {column}: count {s['count']}, nulls {s['nulls']}, sum {s['sum']}, mean {s['mean']}, "
+                       f"variance {s['variance']}, every value in [{s['min_bound']}, {s['max_bound']}]\n")
+    _emit(args, doc, header + json.dumps(e.record, indent=2, sort_keys=True, ensure_ascii=False))
     return 0
 
 

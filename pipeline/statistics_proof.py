@@ -30,7 +30,7 @@ from pipeline.circuit.statistics import ChunkStatistics, Shape, circuit, commitm
 from pipeline.encoding import ColumnEncoding, column_encodings
 from pipeline.errors import InputError, ProofError
 from pipeline.groth16.keys import Proof, VerifyingKey
-from pipeline.ingest import DEFAULT_BLOCKSIZE, iter_chunks
+from pipeline.ingest import DEFAULT_BLOCKSIZE, detect_format, iter_chunks
 from pipeline.keystore import KeyStore
 
 BUNDLE_FORMAT = "zkp-ledger/statistics-bundle/v1"
@@ -101,6 +101,7 @@ def prove_statistics(ledger: Ledger, request: ProveRequest) -> Entry:
     encodings = column_encodings(request.columns, request.scale, request.ranges, request.range_bits)
     shape = Shape(request.chunk_rows, len(encodings), request.range_bits, request.width)
     dataset = Path(request.dataset)
+    detect_format(dataset)                 # one CSV or Parquet file, before any long read
     notarized = notarize(dataset)          # raw-bytes root, schema, row count; rejects bad CSV
     if notarized.layout != "file" or notarized.format not in ("csv", "parquet"):
         raise InputError(f"{dataset}: prove needs one CSV or Parquet file (found {notarized.layout} "

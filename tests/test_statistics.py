@@ -299,3 +299,16 @@ def test_show_json_has_statistics(proved, capsys):
     assert set(price) >= {"count", "nulls", "sum", "sum_squares", "mean", "variance", "min_bound", "max_bound"}
     assert price["scaled"]["sum"] == entry.record["statistics"]["price"]["scaled"]["sum"]
     assert price["count"] == frame["price"].notna().sum()
+
+
+def test_prove_refuses_directories_and_missing_files(tmp_path, capsys):
+    ledger_path = tmp_path / "l" / "ledger.jsonl"
+    assert cli(["init", "--ledger", str(ledger_path), "--no-key"]) == 0
+    (tmp_path / "dir").mkdir()
+    (tmp_path / "dir" / "x.csv").write_text("a\n1\n")
+    before = ledger_path.read_bytes()
+    for target, message in ((tmp_path / "dir", "is a directory"), (tmp_path / "nope.csv", "No such file")):
+        capsys.readouterr()
+        assert cli(["prove", str(target), "--ledger", str(ledger_path), "--name", "d", "--columns", "a"]) == 1
+        assert message in capsys.readouterr().err
+    assert ledger_path.read_bytes() == before

@@ -12,13 +12,16 @@ import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Sequence
 
-from ledger.checkpoint import (VerifierKey, load_verifier, open_checkpoint, verify_checkpoint_against)
+from ledger.checkpoint import VerifierKey
 from ledger.entry import Entry
 from ledger.errors import LedgerError
 from ledger.merkle import BLAKE3, MerkleFrontier, verify_inclusion
 from ledger.store import Ledger
+from ledger.trust import FOLDER, KEPT, HeadCheck, check_head, coverage, folder_verifiers
+
+COVERAGE = "trusted checkpoint"  # the check that a trusted checkpoint covers the tree
 
 # A hook for proof checks (the pipeline's Groth16 verifier): returns a short note or raises.
 EntryCheck = Callable[[Ledger, Entry], str]
@@ -33,6 +36,7 @@ class AuditReport:
     checks: list[dict] = field(default_factory=list)
     entries: list[dict] = field(default_factory=list)
     checkpoints: list[dict] = field(default_factory=list)
+    trust: dict = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -40,10 +44,17 @@ class AuditReport:
             and all(c["ok"] for c in self.checkpoints)
 
     def problems(self) -> list[str]:
-        out = [f"{c['check']}: {c['detail']}" for c in self.checks if not c["ok"]]
+        """Every failure, the most specific first: damage, then bad checkpoints, then coverage."""
+        out = [f"{c['check']}: {c['detail']}" for c in self.checks if not c["ok"] and c["check"] != COVERAGE]
         out += [f"entry {e['index']}: {'; '.join(e['problems'])}" for e in self.entries if not e["ok"]]
         out += [f"checkpoint {c['file']}: {c['detail']}" for c in self.checkpoints if not c["ok"]]
+        out += [f"{c['check']}: {c['detail']}" for c in self.checks if not c["ok"] and c["check"] == COVERAGE]
         return out
+
+    @property
+    def trusted(self) -> bool:
+        """Whether a checkpoint signed by a key the auditor named vouches for the tree."""
+        return bool(self.trust.get("complete"))
 
     def add(self, check: str, ok: bool, detail: str) -> None:
         self.checks.append({"check": check, "ok": ok, "detail": detail})
@@ -51,31 +62,22 @@ class AuditReport:
     def to_dict(self) -> dict:
         return {"ledger": self.ledger, "origin": self.origin, "size": self.size, "root": self.root,
                 "ok": self.ok, "problems": self.problems(), "checks": self.checks,
-                "entries": self.entries, "checkpoints": self.checkpoints}
+                "entries": self.entries, "checkpoints": self.checkpoints, "trust": self.trust}
 
 
-def known_verifiers(ledger: Ledger) -> list[VerifierKey]:
-    """The verifier keys the ledger itself names: the genesis signer and keys/*.pub beside it."""
-    found: dict[str, VerifierKey] = {}
-    signer = ledger.genesis.get("signer")
-    if signer:
-        v = load_verifier(signer)
-        found[v.text()] = v
-    keys = ledger.dir / "keys"
-    if keys.is_dir():
-        for pub in sorted(keys.glob("*.pub")):
-            try:
-                v = load_verifier(str(pub))
-            except LedgerError:
-                continue
-            found[v.text()] = v
-    return list(found.values())
-
-
-def audit(path: str | os.PathLike, *, verifiers: list[VerifierKey] = (), entry_check: EntryCheck | None = None,
-          lock_timeout: float = 5.0) -> AuditReport:
+def audit(path: str | os.PathLike, *, verifiers: Sequence[VerifierKey] = (),
+          kept: Sequence[str | os.PathLike] = (), allow_uncovered_tail: bool = False,
+          entry_check: EntryCheck | None = None, lock_timeout: float = 5.0) -> AuditReport:
     """Audit the ledger at `path` read-only and return the report (never raises for damage it
-    finds: damage is in `report.problems()`)."""
+    finds: damage is in `report.problems()`).
+
+    `verifiers` are the keys the auditor trusts, and the only ones: keys found in the ledger
+    folder are reported, never trusted. With `verifiers`, the audit fails unless a checkpoint
+    they signed (in checkpoints/ or among the `kept` files) covers the whole tree (see
+    ledger.trust), or, with `allow_uncovered_tail`, some prefix of it. `kept` are checkpoint
+    files the auditor kept outside the ledger folder: each must be signed by a trusted key, the
+    ledger must extend it, and every entry below its size must prove into its root. Without
+    `verifiers` (and `kept`) the audit checks only that the ledger is self-consistent."""
     path = Path(path)
     report = AuditReport(str(path))
     try:
@@ -91,7 +93,7 @@ def audit(path: str | os.PathLike, *, verifiers: list[VerifierKey] = (), entry_c
         _check_tail(ledger, report)
         _check_entries(ledger, report, entry_check)
         _check_tree(ledger, report)
-        _check_checkpoints(ledger, report, list(verifiers) + known_verifiers(ledger))
+        _check_trust(ledger, report, list(verifiers), list(kept), allow_uncovered_tail)
     return report
 
 
@@ -163,22 +165,58 @@ def _check_tree(ledger: Ledger, report: AuditReport) -> None:
     report.add("inclusion proofs", not bad, "; ".join(bad[:5]) if bad else f"all {ledger.size} entries prove into the root")
 
 
-def _check_checkpoints(ledger: Ledger, report: AuditReport, verifiers: list[VerifierKey]) -> None:
+def _check_trust(ledger: Ledger, report: AuditReport, trusted: list[VerifierKey], kept: list,
+                 allow_uncovered_tail: bool) -> None:
+    folder = folder_verifiers(ledger)
+    trusted_texts = {v.text() for v in trusted}
+    heads = []
     directory = ledger.checkpoints_dir
-    files = sorted(directory.glob("*.note")) if directory.is_dir() else []
-    for f in files:
-        item = {"file": f.name, "size": None, "signers": [], "ok": False, "detail": ""}
-        try:
-            cp = open_checkpoint(f.read_text(encoding="utf-8"), verifiers)
-            item.update(size=cp.size, signers=list(cp.signers), root=cp.root.hex())
-            proof = verify_checkpoint_against(ledger, cp)
-            item.update(ok=True, detail=f"signed by {', '.join(cp.signers)}; consistent with today's ledger "
-                                        f"({len(proof)}-hash consistency proof)")
-        except (LedgerError, OSError, UnicodeDecodeError) as exc:
-            item["detail"] = str(exc)
-        report.checkpoints.append(item)
-    if not files:
-        report.add("checkpoints", True, "no checkpoints yet (`zkp-ledger checkpoint` signs one)")
+    for f in sorted(directory.glob("*.note")) if directory.is_dir() else []:
+        heads.append(_check_file(ledger, f, f.name, FOLDER, trusted, [v for _, v in folder]))
+    for k in kept:
+        heads.append(_check_file(ledger, Path(k), str(k), KEPT, trusted, []))
+    report.checkpoints.extend(h.to_dict() for h in heads)
+    cov = coverage(ledger.size, heads)
+    report.trust = {
+        "trusted_keys": sorted(trusted_texts),
+        "folder_keys": [{"where": where, "key": v.text(), "trusted": v.text() in trusted_texts} for where, v in folder],
+        "covered": cov.covered, "size": ledger.size, "complete": cov.complete,
+        "newest_trusted_checkpoint": cov.newest.file if cov.newest else None,
+    }
+    if folder:
+        listed = ", ".join(f"{where}: {v.name}+{v.id.hex()}" + (" (also given as trusted)" if v.text() in trusted_texts
+                                                               else "") for where, v in folder)
+        report.add("keys in the ledger folder", True, f"{listed}; reported, never trusted by themselves")
+    if not trusted and not kept:
+        report.add("trust roots", True, "none given: this shows the ledger is self-consistent, not that it is the "
+                                        "ledger its owner signed (anyone who can write the folder can rewrite and "
+                                        "re-sign it); pass --vkey KEY and --checkpoint NOTE you kept")
+        return
+    keys = ", ".join(v.name + "+" + v.id.hex() for v in trusted) or "none given"
+    if cov.newest is None:
+        report.add(COVERAGE, False, f"no checkpoint signed by a trusted key ({keys}) covers the tree of "
+                                                f"{ledger.size} entries; have the key holder sign one with "
+                                                "`zkp-ledger checkpoint`, and keep a copy outside the ledger folder")
+    elif cov.complete:
+        report.add(COVERAGE, True, f"{cov.newest.file} (signed by {', '.join(cov.newest.signers)}) "
+                                               f"covers all {ledger.size} entries")
+    else:
+        tail = f"entries {cov.covered}..{ledger.size - 1} were appended after the newest trusted checkpoint " \
+               f"{cov.newest.file} (size {cov.covered}) and no trusted key has signed them"
+        if allow_uncovered_tail:
+            report.add(COVERAGE, True, f"{tail}: accepted as unattested (--allow-uncovered-tail)")
+        else:
+            report.add(COVERAGE, False, f"{tail}; have the key holder run `zkp-ledger checkpoint`, "
+                                                    "or pass --allow-uncovered-tail to accept them unattested")
+
+
+def _check_file(ledger: Ledger, path: Path, label: str, source: str, trusted: list[VerifierKey],
+                folder: list[VerifierKey]) -> HeadCheck:
+    try:
+        note = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        return HeadCheck(source, label, detail=f"cannot read {path}: {exc}")
+    return check_head(ledger, note, trusted=trusted, folder=folder, source=source, file=label)
 
 
 def write_report(report: AuditReport, out: str | os.PathLike) -> Path:
@@ -216,8 +254,17 @@ def render_html(report: AuditReport) -> str:
             f'<td>{e(detail)}</td></tr>')
     checks = "".join(f"<tr><td>{e(c['check'])}</td><td>{badge(c['ok'])}</td><td>{e(c['detail'])}</td></tr>"
                      for c in report.checks)
-    cps = "".join(f"<tr><td>{e(c['file'])}</td><td>{badge(c['ok'])}</td><td>{c['size']}</td>"
+    cps = "".join(f"<tr><td>{e(c['file'])}</td><td>{e(c['source'])}</td><td>{badge(c['ok'])}</td>"
+                  f"<td>{'yes' if c['trusted'] else 'no'}</td><td>{c['size']}</td>"
                   f"<td>{e(', '.join(c['signers']))}</td><td>{e(c['detail'])}</td></tr>" for c in report.checkpoints)
+    t = report.trust
+    if not t.get("trusted_keys") and not any(c["source"] == KEPT for c in report.checkpoints):
+        trust = "No trust roots were given: this page shows the ledger is self-consistent, not that its owner signed it."
+    elif t.get("complete"):
+        trust = f"A checkpoint signed by a trusted key covers all {t['size']} entries ({e(str(t['newest_trusted_checkpoint']))})."
+    else:
+        trust = f"Trusted checkpoints cover {t.get('covered', 0)} of {t.get('size', report.size)} entries."
+    trust += " Trusted keys: " + (", ".join(f"<code>{e(k)}</code>" for k in t.get("trusted_keys", [])) or "none") + "."
     root_b64 = base64.b64encode(bytes.fromhex(report.root)).decode() if report.root else ""
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>Ledger audit: {e(report.ledger)}</title>
@@ -230,10 +277,11 @@ td,th{{border:1px solid #ccc;padding:4px 8px;text-align:left;vertical-align:top}
 <h1>Ledger audit {badge(report.ok)}</h1>
 <p>Ledger <code>{e(report.ledger)}</code>, origin <code>{e(str(report.origin))}</code>,
 {report.size} entries, Merkle root (BLAKE3) <code>{e(str(report.root))}</code> (base64 <code>{e(root_b64)}</code>).</p>
+<p>{trust}</p>
 <h2>Checks</h2>
 <table><tr><th>check</th><th>result</th><th>detail</th></tr>{checks}</table>
 <h2>Checkpoints</h2>
-<table><tr><th>file</th><th>result</th><th>tree size</th><th>signers</th><th>detail</th></tr>{cps}</table>
+<table><tr><th>file</th><th>found in</th><th>result</th><th>trusted</th><th>tree size</th><th>signers</th><th>detail</th></tr>{cps}</table>
 <h2>Entries and lineage</h2>
 <table><tr><th>#</th><th>result</th><th>dataset</th><th>kind</th><th>tag</th><th>parent</th><th>time</th>
 <th>format</th><th>rows</th><th>bytes</th><th>data root</th><th>entry id</th><th>detail</th></tr>

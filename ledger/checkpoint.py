@@ -22,7 +22,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat, PublicFormat
 
-from ledger.errors import CheckpointError, ProofError
+from ledger.errors import CheckpointError, ProofError, UnknownSignerError
 from ledger.merkle import BLAKE3, verify_consistency
 
 ALG_ED25519 = 0x01
@@ -157,7 +157,7 @@ def sign_note(text: str, keys: list[SigningKey]) -> str:
 
 def open_note(note: str, verifiers: list[VerifierKey]) -> tuple[str, list[str]]:
     """(text, names of the keys whose signatures verify). Raises CheckpointError if the note is
-    malformed, any signature by a known key is bad, or no known key signed it."""
+    malformed or any signature by a known key is bad, UnknownSignerError if no known key signed it."""
     text, sep, sig_block = note.partition("\n\n")
     if not sep or not sig_block.endswith("\n"):
         raise CheckpointError("malformed signed note (no blank line before signatures, or no final newline)")
@@ -184,7 +184,7 @@ def open_note(note: str, verifiers: list[VerifierKey]) -> tuple[str, list[str]]:
         good.append(name)
     if not good:
         names = ", ".join(v.name for v in verifiers) or "none given"
-        raise CheckpointError(f"note is not signed by any known key (known: {names})")
+        raise UnknownSignerError(f"note is not signed by any known key (known: {names})")
     return text, good
 
 

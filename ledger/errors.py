@@ -39,3 +39,7 @@ class ProofError(LedgerError):
 
 class CheckpointError(LedgerError):
     """A signed checkpoint or key is malformed, has a bad signature, or contradicts the ledger."""
+
+
+class UnknownSignerError(CheckpointError):
+    """A signed note carries no signature by any of the keys it was checked with."""

@@ -104,7 +104,8 @@ def test_checkpoint_and_audit_reports(cli):
     old = Path(doc["file"])
     cli("notarize", str(data), "--name", "d")
     cli("notarize", str(cli.tmp), "--name", "dir", "--bytes-only")
-    v = jrun(cli, "checkpoint", "--verify", str(old))
+    assert "needs --vkey" in cli("checkpoint", "--verify", str(old), ok=False)[2]  # folder keys are not trusted
+    v = jrun(cli, "checkpoint", "--verify", str(old), "--vkey", str(cli.ledger.parent / "keys/signer.key.pub"))
     assert v["ok"] and v["size1"] == 2 and v["size2"] == 4
     html_out, json_out = cli.tmp / "r.html", cli.tmp / "r.json"
     assert cli("audit", "--report", str(html_out))[0] == 0

@@ -19,10 +19,11 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 from ledger import Entry, Ledger
-from ledger.audit import audit, known_verifiers, write_report
+from ledger.audit import audit, write_report
 from ledger.checkpoint import SigningKey, load_verifier, open_checkpoint, sign_checkpoint, verify_checkpoint_against
+from ledger.trust import verify_entry_in_checkpoint
 from ledger.entry import check_name
-from ledger.errors import LedgerError, RecordError
+from ledger.errors import LedgerError, RecordError, UnknownSignerError
 from ledger.merkle import BLAKE3, verify_inclusion
 from pipeline import __version__
 from pipeline.errors import InputError, PipelineError
@@ -134,25 +135,58 @@ def cmd_init(args) -> int:
     if path.exists():
         raise LedgerError(f"ledger {path} already exists")
     ledger_origin = _check_name(args.origin, "origin") if args.origin else f"zkp-ledger/{secrets.token_hex(8)}"
-    key = None
+    key = key_path = None
     if args.key:
-        key = SigningKey.load(args.key)
-        pub = path.parent / (DEFAULT_KEY + ".pub")
-        pub.parent.mkdir(parents=True, exist_ok=True)
-        if not pub.exists():
-            pub.write_text(key.verifier.text() + "\n")
+        key_path = Path(args.key)
+        key = SigningKey.load(key_path)
+    elif args.key_dir:
+        key_path = _outside_key_path(Path(args.key_dir), path, ledger_origin)
+        key = SigningKey.generate(ledger_origin)
+        key.save(key_path)
     elif not args.no_key:
         key_path = path.parent / DEFAULT_KEY
         if key_path.exists():
             raise LedgerError(f"{key_path} already exists; pass --key {key_path} to use it")
         key = SigningKey.generate(ledger_origin)
         key.save(key_path)
+    if key is not None and key_path != path.parent / DEFAULT_KEY:
+        # The folder holds only the verifier key, for readers; auditors get theirs out of band.
+        pub = path.parent / (DEFAULT_KEY + ".pub")
+        pub.parent.mkdir(parents=True, exist_ok=True)
+        if not pub.exists():
+            pub.write_text(key.verifier.text() + "\n")
     ledger = Ledger.create(path, origin=ledger_origin, signer=key.verifier.text() if key else None, tool=TOOL)
+    inside = key_path is not None and _is_within(key_path, ledger.dir)
     doc = {"ledger": str(ledger.path), "origin": ledger.origin, "size": ledger.size,
-           "root": _b64(ledger.root()), "signer": key.verifier.text() if key else None}
-    _emit(args, doc, f"created ledger {ledger.path} (origin {ledger.origin})"
-          + (f"\nsigning key: {key.verifier.text()}" if key else "\nno signing key (make one with keygen)"))
+           "root": _b64(ledger.root()), "signer": key.verifier.text() if key else None,
+           "key": str(key_path) if key_path else None, "key_inside_ledger_folder": inside if key else None}
+    if key is None:
+        text = "\nno signing key (make one with keygen)"
+    else:
+        text = (f"\nsigning key: {key_path}\nverifier key (give it to auditors yourself, not through the ledger "
+                f"folder): {key.verifier.text()}")
+        if inside:
+            text += ("\nnote: the signing key is inside the ledger folder, so whoever can write the folder can also "
+                     "sign checkpoints; keep it elsewhere (init --key-dir DIR) when others can write the folder")
+        else:
+            text += f"\nsign checkpoints with: zkp-ledger checkpoint --ledger {ledger.path} --key {key_path}"
+    _emit(args, doc, f"created ledger {ledger.path} (origin {ledger.origin})" + text)
     return 0
+
+
+def _is_within(path: Path, folder: Path) -> bool:
+    return path.resolve().is_relative_to(folder.resolve())
+
+
+def _outside_key_path(key_dir: Path, ledger_path: Path, origin: str) -> Path:
+    """Where `init --key-dir` puts the signing key: <key dir>/<origin as a file name>.key,
+    refusing a directory inside the ledger folder (which would defeat the point)."""
+    if _is_within(key_dir, ledger_path.parent):
+        raise InputError(f"--key-dir {key_dir} is inside the ledger folder {ledger_path.parent}; "
+                         "choose a directory that people who can write the ledger cannot write")
+    key_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    stem = "".join(c if c.isalnum() or c in "._-" else "_" for c in origin).lstrip(".") or "signer"
+    return key_dir / f"{stem}.key"
 
 
 def cmd_keygen(args) -> int:
@@ -245,6 +279,13 @@ def cmd_verify(args) -> int:
     e = ledger.resolve(args.entry)
     verify_inclusion(BLAKE3, e.index, ledger.size, e.leaf_hash, ledger.inclusion_proof(e.index), ledger.root())
     checks = [f"entry {e.index} is included in the ledger's tree of {ledger.size} (root {_b64(ledger.root())})"]
+    if args.checkpoint:
+        kept = verify_entry_in_checkpoint(ledger, e, _read_note(args.checkpoint, "--checkpoint"),
+                                          _trusted_keys(args, "--checkpoint"), file=args.checkpoint)
+        checks.append(f"entry {e.index} is included in the kept checkpoint {args.checkpoint} (size {kept.size}, "
+                      f"root {_b64(kept.root)}, signed by {', '.join(kept.signers)}), which today's ledger extends")
+    elif args.vkey:
+        raise InputError("--vkey checks a kept checkpoint: give it with --checkpoint NOTE")
     verifier = ENTRY_VERIFIERS.get(e.kind)
     if verifier is None:
         raise PipelineError(f"no verifier for entry kind {e.kind!r}")
@@ -294,32 +335,75 @@ def cmd_consistency(args) -> int:
     return 0
 
 
+def _read_note(path: str, option: str) -> str:
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"{option} {path}: cannot read checkpoint ({exc})") from None
+
+
+def _trusted_keys(args, need: str) -> list:
+    if not args.vkey:
+        raise InputError(f"{need} needs --vkey KEY: the verifier key (text or file) you trust to sign this "
+                         "ledger's checkpoints, obtained from its owner, not from the ledger folder")
+    return [load_verifier(v) for v in args.vkey]
+
+
 def cmd_checkpoint(args) -> int:
     ledger = _open(args)
-    verifiers = [load_verifier(v) for v in args.vkey] + known_verifiers(ledger)
     if args.verify:
+        verifiers = _trusted_keys(args, "--verify")
+        note = _read_note(args.verify, "--verify")
         try:
-            note = Path(args.verify).read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise InputError(f"{args.verify}: cannot read checkpoint ({exc})") from None
-        cp = open_checkpoint(note, verifiers)
-        proof = verify_checkpoint_against(ledger, cp)
+            cp = open_checkpoint(note, verifiers)
+            proof = verify_checkpoint_against(ledger, cp)
+        except LedgerError as exc:
+            raise LedgerError(f"checkpoint {args.verify}: {exc}") from None
         doc = {"ok": True, "origin": cp.origin, "size1": cp.size, "size2": ledger.size, "root1": _b64(cp.root),
                "root2": _b64(ledger.root()), "proof": [_b64(p) for p in proof], "signers": list(cp.signers)}
         _emit(args, doc, f"OK: checkpoint at size {cp.size} signed by {', '.join(cp.signers)} is consistent with "
               f"the ledger at size {ledger.size}")
         return 0
-    key = SigningKey.load(_key_path(args, ledger.path))
+    key_path = _key_path(args, ledger.path)
+    if not args.key and not key_path.exists():
+        raise LedgerError(f"no signing key at {key_path}; pass --key PATH (e.g. the key `init --key-dir` made "
+                          "outside the ledger folder)")
+    key = SigningKey.load(key_path)
+    _refuse_rewritten_history(ledger, key)
     note = sign_checkpoint(key, ledger.origin, ledger.size, ledger.root())
     ledger.checkpoints_dir.mkdir(exist_ok=True)
     out = ledger.checkpoints_dir / f"{ledger.size:012d}-{key.verifier.id.hex()}.note"
     out.write_text(note, encoding="utf-8")
-    _emit(args, {"file": str(out), "note": note, "size": ledger.size, "root": _b64(ledger.root())}, note.rstrip("\n"))
+    doc = {"file": str(out), "note": note, "size": ledger.size, "root": _b64(ledger.root())}
+    if args.out:  # the copy the signer or an auditor keeps outside the ledger folder
+        Path(args.out).write_text(note, encoding="utf-8")
+        doc["kept"] = str(args.out)
+    _emit(args, doc, note.rstrip("\n"))
     return 0
 
 
+def _refuse_rewritten_history(ledger: Ledger, key: SigningKey) -> None:
+    """Before signing today's tree, check it against every earlier checkpoint this key signed, so
+    that the signer never vouches for a rewritten or cut history."""
+    directory = ledger.checkpoints_dir
+    for f in sorted(directory.glob("*.note")) if directory.is_dir() else []:
+        try:
+            cp = open_checkpoint(f.read_text(encoding="utf-8"), [key.verifier])
+        except UnknownSignerError:
+            continue  # another key's checkpoint: not ours to vouch for
+        except (LedgerError, OSError, UnicodeDecodeError) as exc:
+            raise LedgerError(f"checkpoint {f}: {exc}; refusing to sign until it is explained") from None
+        try:
+            verify_checkpoint_against(ledger, cp)
+        except LedgerError as exc:
+            raise LedgerError(f"refusing to sign: {exc} (your own checkpoint {f}); the ledger has been "
+                              "tampered with, restore it from a copy that matches your checkpoints") from None
+
+
 def cmd_audit(args) -> int:
-    verifiers = [load_verifier(v) for v in args.vkey]
+    verifiers = _trusted_keys(args, "--checkpoint") if args.checkpoint else [load_verifier(v) for v in args.vkey]
+    for kept in args.checkpoint:
+        _read_note(kept, "--checkpoint")  # unreadable: a usage error, before the long audit
     check = None
     if args.proofs:
         def check(ledger: Ledger, entry: Entry) -> str:
@@ -328,7 +412,8 @@ def cmd_audit(args) -> int:
         raise InputError(f"--report {args.report}: is a directory; give a file name")
     if args.report and Path(args.report).suffix not in (".html", ".htm", ".json"):
         raise InputError(f"--report {args.report}: the file must end in .html or .json")
-    report = audit(args.ledger, verifiers=verifiers, entry_check=check)
+    report = audit(args.ledger, verifiers=verifiers, kept=args.checkpoint,
+                   allow_uncovered_tail=args.allow_uncovered_tail, entry_check=check)
     if args.report:
         write_report(report, args.report)
     if args.json:
@@ -337,7 +422,8 @@ def cmd_audit(args) -> int:
         for c in report.checks:
             print(f"{'ok  ' if c['ok'] else 'FAIL'} {c['check']}: {c['detail']}")
         for c in report.checkpoints:
-            print(f"{'ok  ' if c['ok'] else 'FAIL'} checkpoint {c['file']}: {c['detail']}")
+            where = "kept checkpoint" if c["source"] == "kept" else "checkpoint"
+            print(f"{'ok  ' if c['ok'] else 'FAIL'} {where} {c['file']}: {c['detail']}")
         bad = [x for x in report.entries if not x["ok"]]
         print(f"{'ok  ' if not bad else 'FAIL'} entries: {len(report.entries) - len(bad)} of {len(report.entries)} check")
         print("audit " + ("passed" if report.ok else "FAILED") + (f"; report in {args.report}" if args.report else ""))
@@ -347,6 +433,27 @@ def cmd_audit(args) -> int:
 
 
 # --- registration ------------------------------------------------------------------------------
+
+AUDIT_TRUST_HELP = """\
+trust roots:
+  Without --vkey the audit shows only that the ledger is self-consistent: whoever can write the
+  ledger folder can rewrite the file and re-sign it with a key of their own.
+  With --vkey K the audit trusts K alone. Keys found in the ledger folder (the genesis entry's
+  signer, keys/*.pub) are reported, never trusted, and checkpoints only they signed count for
+  nothing. The audit fails unless a checkpoint signed by a trusted key covers the tree.
+  A trusted checkpoint (from the ledger's checkpoints/ folder, or a --checkpoint you kept) covers
+  entries 0..S-1, S its tree size, when its origin is the ledger's, S is not beyond the ledger,
+  and the RFC 9162 consistency proof from its root to today's root verifies; with S equal to
+  today's size this means its root is today's root. The tree is covered when the newest trusted
+  checkpoint has today's size. Entries appended after it are signed by nobody you trust: the audit
+  fails and names them, unless --allow-uncovered-tail (then they are listed as unattested).
+  A trusted checkpoint the ledger contradicts (other origin, more entries than the ledger, failed
+  consistency proof) fails the audit, and so does a checkpoint file whose signature does not
+  verify or that no key, trusted or found in the folder, signed.
+  For a --checkpoint you kept, every entry below its size must also prove into its root.
+  Checkpoints in the folder can be deleted together with the entries after them; only one you
+  kept yourself detects that cut, so keep the newest checkpoint you have seen (checkpoint --out).
+"""
 
 
 def _positive_int(text: str) -> int:
@@ -370,6 +477,8 @@ def register(subparsers, common) -> None:
     g = p.add_mutually_exclusive_group()
     g.add_argument("--key", help="use this existing signing key file instead of making one")
     g.add_argument("--no-key", action="store_true", help="make no signing key")
+    g.add_argument("--key-dir", metavar="DIR", help="make the signing key in DIR (outside the ledger folder, "
+                   "mode 0700), as DIR/<origin>.key; only its verifier key goes into the ledger folder")
 
     p = add("keygen", cmd_keygen, "make an Ed25519 signing key (signed-note format) and its verifier key")
     p.add_argument("--name", help="key name (default: the ledger's origin)")
@@ -395,6 +504,11 @@ def register(subparsers, common) -> None:
     p = add("verify", cmd_verify, "check an entry's inclusion and proofs; with --data, re-hash the data")
     p.add_argument("entry", metavar="ENTRY")
     p.add_argument("--data", metavar="DATASET", help="re-hash this file or directory and compare with the entry")
+    p.add_argument("--checkpoint", metavar="NOTE", help="a checkpoint you kept (needs --vkey): signed by a trusted "
+                   "key, today's ledger consistent with it, and the entry proved into its root; an entry "
+                   "appended after it fails")
+    p.add_argument("--vkey", action="append", default=[], help="verifier key (text or file) trusted to sign "
+                   "--checkpoint; repeatable")
     p = add("inclusion", cmd_inclusion, "print the RFC 9162 inclusion proof of an entry")
     p.add_argument("entry", metavar="ENTRY")
     p.add_argument("--size", type=_positive_int, help="tree size to prove against (default: the whole ledger)")
@@ -403,9 +517,19 @@ def register(subparsers, common) -> None:
     p.add_argument("new_size", metavar="NEW_SIZE", type=_positive_int, nargs="?")
     p = add("checkpoint", cmd_checkpoint, "sign the current tree head (C2SP checkpoint), or --verify an old one")
     p.add_argument("--key", help=f"signing key file (default: <ledger dir>/{DEFAULT_KEY})")
-    p.add_argument("--verify", metavar="NOTE", help="check a saved checkpoint against today's ledger")
-    p.add_argument("--vkey", action="append", default=[], help="trusted verifier key (text or file); repeatable")
+    p.add_argument("--out", metavar="FILE", help="also write the signed checkpoint to FILE (a copy to keep "
+                   "outside the ledger folder)")
+    p.add_argument("--verify", metavar="NOTE", help="check a saved checkpoint against today's ledger (needs --vkey)")
+    p.add_argument("--vkey", action="append", default=[], help="verifier key (text or file) trusted to sign "
+                   "checkpoints; repeatable; keys in the ledger folder are never trusted")
     p = add("audit", cmd_audit, "recheck every record, the Merkle root, every checkpoint")
+    p.formatter_class = argparse.RawDescriptionHelpFormatter
+    p.epilog = AUDIT_TRUST_HELP
     p.add_argument("--proofs", action="store_true", help="also verify every entry's proofs")
     p.add_argument("--report", metavar="FILE", help="write the report as FILE.html or FILE.json")
-    p.add_argument("--vkey", action="append", default=[], help="trusted verifier key (text or file); repeatable")
+    p.add_argument("--vkey", action="append", default=[], help="verifier key (text or file) you trust to sign "
+                   "this ledger's checkpoints; repeatable; the only keys trusted")
+    p.add_argument("--checkpoint", action="append", default=[], metavar="NOTE",
+                   help="a checkpoint you kept outside the ledger folder (needs --vkey); repeatable")
+    p.add_argument("--allow-uncovered-tail", action="store_true",
+                   help="pass when entries after the newest trusted checkpoint are unsigned (listed as unattested)")

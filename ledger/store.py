@@ -375,16 +375,23 @@ class Ledger:
         finally:
             os.close(fd)  # closing the descriptor releases the flock
 
-    def append(self, record: dict) -> Entry:
+    def append(self, record: dict, *, expected_version: int | None = None) -> Entry:
         """Append one record (kind, name, data, ...; see ledger/__init__.py) and return its Entry.
-        Durable on return. Raises RecordError for a bad record, LedgerLockError on lock timeout."""
-        return self.append_many([record])[0]
+        Durable on return. Raises RecordError for a bad record, LedgerLockError on lock timeout.
 
-    def append_many(self, records: list[dict]) -> list[Entry]:
+        `expected_version`: the version the caller bound into the record's content (e.g. a proof
+        statement); checked under the writer lock, RecordError if another writer took it first."""
+        return self.append_many([record], expected_versions=None if expected_version is None else [expected_version])[0]
+
+    def append_many(self, records: list[dict], *, expected_versions: list[int | None] | None = None) -> list[Entry]:
         """Append several records under one lock and one fsync; all are durable on return."""
         checked = [check_record(r) for r in records]
         with self._mutex, self._locked() as fd:
             self._scan(repair=False, locked=True)  # catch up with other writers, cut a torn tail
+            for record, want in zip(checked, expected_versions or []):
+                if want is not None and self.next_version(record["name"]) != want:
+                    raise RecordError(f"{record['name']}@{want} was taken by another writer meanwhile "
+                                      f"(next version is {self.next_version(record['name'])}); run the command again")
             built: list[tuple[dict, bytes, bytes]] = []
             start_size, start_end = self.size, self._idx.end
             try:

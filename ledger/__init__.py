@@ -4,7 +4,9 @@ Files (beside the ledger file, e.g. ./zkp-ledger/ledger.jsonl):
     ledger.jsonl     one canonical JSON line per entry (see ledger/entry.py for the line format)
     objects/<hex>    content-addressed blobs (proof bundles), named by their BLAKE3 hash
     checkpoints/     signed checkpoints (C2SP signed notes), one `*.note` file each
-    keys/            the ledger's Ed25519 signing key (`*.key`, mode 0600) and verifier key (`*.pub`)
+    keys/            the ledger's Ed25519 verifier key (`*.pub`) and, unless `init --key-dir` put it
+                     elsewhere, its signing key (`*.key`, mode 0600); keys found here are reported,
+                     never trusted: an auditor names the keys it trusts (see ledger/trust.py)
 
 API for the pipeline (nothing else of ours is imported here):
 
@@ -44,7 +46,8 @@ An `Entry` has .index, .id (hex leaf hash), .kind, .name, .version, .record (the
 
 Merkle proofs: ledger.merkle (verify_inclusion, verify_consistency, MerkleTree, MerkleFrontier,
 SHA256, BLAKE3). Checkpoints: ledger.checkpoint (SigningKey, VerifierKey, sign_checkpoint,
-open_checkpoint, verify_checkpoint_against). Audit: ledger.audit (audit, write_report).
+open_checkpoint, verify_checkpoint_against). Trust roots: ledger.trust (folder_verifiers,
+check_head, coverage, verify_entry_in_checkpoint). Audit: ledger.audit (audit, write_report).
 Errors: ledger.errors (all subclasses of LedgerError).
 """
 

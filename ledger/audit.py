@@ -56,8 +56,9 @@ class AuditReport:
         """Whether a checkpoint signed by a key the auditor named vouches for the tree."""
         return bool(self.trust.get("complete"))
 
-    def add(self, check: str, ok: bool, detail: str) -> None:
-        self.checks.append({"check": check, "ok": ok, "detail": detail})
+    def add(self, check: str, ok: bool, detail: str, *, note: bool = False) -> None:
+        """Record a check; `note` marks a passing check the reader should not take for assurance."""
+        self.checks.append({"check": check, "ok": ok, "detail": detail, **({"note": True} if note else {})})
 
     def to_dict(self) -> dict:
         return {"ledger": self.ledger, "origin": self.origin, "size": self.size, "root": self.root,
@@ -190,7 +191,7 @@ def _check_trust(ledger: Ledger, report: AuditReport, trusted: list[VerifierKey]
     if not trusted and not kept:
         report.add("trust roots", True, "none given: this shows the ledger is self-consistent, not that it is the "
                                         "ledger its owner signed (anyone who can write the folder can rewrite and "
-                                        "re-sign it); pass --vkey KEY and --checkpoint NOTE you kept")
+                                        "re-sign it); pass --vkey KEY and --checkpoint NOTE you kept", note=True)
         return
     keys = ", ".join(v.name + "+" + v.id.hex() for v in trusted) or "none given"
     if cov.newest is None:
@@ -201,8 +202,10 @@ def _check_trust(ledger: Ledger, report: AuditReport, trusted: list[VerifierKey]
         report.add(COVERAGE, True, f"{cov.newest.file} (signed by {', '.join(cov.newest.signers)}) "
                                                f"covers all {ledger.size} entries")
     else:
-        tail = f"entries {cov.covered}..{ledger.size - 1} were appended after the newest trusted checkpoint " \
-               f"{cov.newest.file} (size {cov.covered}) and no trusted key has signed them"
+        late = f"entry {cov.covered} was" if cov.covered == ledger.size - 1 else \
+            f"entries {cov.covered}..{ledger.size - 1} were"
+        tail = f"{late} appended after the newest trusted checkpoint {cov.newest.file} (size {cov.covered}) " \
+               "and no trusted key has signed them"
         if allow_uncovered_tail:
             report.add(COVERAGE, True, f"{tail}: accepted as unattested (--allow-uncovered-tail)")
         else:

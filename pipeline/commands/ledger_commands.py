@@ -420,13 +420,16 @@ def cmd_audit(args) -> int:
         print(json.dumps(report.to_dict(), indent=2, sort_keys=True))
     else:
         for c in report.checks:
-            print(f"{'ok  ' if c['ok'] else 'FAIL'} {c['check']}: {c['detail']}")
+            print(f"{'note' if c.get('note') else 'ok  ' if c['ok'] else 'FAIL'} {c['check']}: {c['detail']}")
         for c in report.checkpoints:
             where = "kept checkpoint" if c["source"] == "kept" else "checkpoint"
             print(f"{'ok  ' if c['ok'] else 'FAIL'} {where} {c['file']}: {c['detail']}")
         bad = [x for x in report.entries if not x["ok"]]
         print(f"{'ok  ' if not bad else 'FAIL'} entries: {len(report.entries) - len(bad)} of {len(report.entries)} check")
-        print("audit " + ("passed" if report.ok else "FAILED") + (f"; report in {args.report}" if args.report else ""))
+        scope = "" if not report.ok or report.trust.get("trusted_keys") else \
+            " (self-consistency only: no --vkey given)"
+        print("audit " + ("passed" if report.ok else "FAILED") + scope
+              + (f"; report in {args.report}" if args.report else ""))
     if not report.ok:
         print(f"zkp-ledger audit: error: {report.problems()[0]}", file=sys.stderr)
     return 0 if report.ok else 1

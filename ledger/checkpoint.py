@@ -142,6 +142,23 @@ def load_verifier(text_or_path: str) -> VerifierKey:
     return VerifierKey.parse(text_or_path)
 
 
+def save_note(path: str | os.PathLike, note: str) -> Path:
+    """Write a signed note durably and atomically: a temporary file beside it, fsync, rename over
+    `path`, fsync of the directory. A reader sees the old note or the new one, never half of one."""
+    from ledger.store import fsync_dir  # store does not import this module; keep the dependency one-way
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with open(tmp, "w", encoding="utf-8") as f:
+        f.write(note)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+    fsync_dir(path.parent)
+    return path
+
+
 # --- signed notes --------------------------------------------------------------------------
 
 

@@ -185,7 +185,10 @@ def test_rewrite_with_every_checkpoint_deleted(world):
 def test_rewrite_after_the_auditor_kept_a_checkpoint(world):
     rewrite(world.ledger, change_at=4)
     delete_checkpoints(world)
-    world("checkpoint", "--key", str(world.key))  # even the owner, fooled, re-signs the forgery
+    # Even the owner's key, used from a machine without its last checkpoint, re-signs the forgery:
+    owner = SigningKey.load(world.key)
+    with Ledger.open(world.ledger) as led:
+        (led.checkpoints_dir / "resigned.note").write_text(sign_checkpoint(owner, led.origin, led.size, led.root()))
     audit_json(world, "--vkey", world.vkey, ok=True)
     _, err = audit_json(world, "--vkey", world.vkey, "--checkpoint", str(world.kept), ok=False)
     assert "kept-5.note" in err and "history was rewritten" in err
@@ -240,9 +243,17 @@ def test_init_key_dir_keeps_the_key_out_of_the_ledger_folder(world):
     assert code == 1 and not other.exists()
 
 
-def test_checkpoint_refuses_to_sign_a_history_its_own_checkpoints_contradict(world):
+@pytest.mark.parametrize("cover_tracks", [False, True])
+def test_checkpoint_refuses_to_sign_a_history_its_own_checkpoints_contradict(world, cover_tracks):
+    signer_copy = world.key.with_name(world.key.name + ".test.example_log.last.note")
+    assert signer_copy.read_text() == world.kept.read_text()  # beside the key, out of the attacker's reach
     rewrite(world.ledger, change_at=2)
+    if cover_tracks:
+        delete_checkpoints(world)
     before = sorted(p.name for p in (world.ledger.parent / "checkpoints").iterdir())
     _, _, err = world("checkpoint", "--key", str(world.key), ok=False)
     assert "refusing to sign" in err and "rewritten" in err
+    assert (signer_copy.name in err) == cover_tracks
     assert sorted(p.name for p in (world.ledger.parent / "checkpoints").iterdir()) == before
+    signer_copy.unlink()  # without its own copy, only the folder's checkpoints can stop the signer
+    world("checkpoint", "--key", str(world.key), ok=cover_tracks)

@@ -20,7 +20,8 @@ from typing import Callable, Iterator
 
 from ledger import Entry, Ledger
 from ledger.audit import audit, write_report
-from ledger.checkpoint import SigningKey, load_verifier, open_checkpoint, sign_checkpoint, verify_checkpoint_against
+from ledger.checkpoint import (SigningKey, load_verifier, open_checkpoint, save_note, sign_checkpoint,
+                               verify_checkpoint_against)
 from ledger.trust import verify_entry_in_checkpoint
 from ledger.entry import check_name
 from ledger.errors import LedgerError, RecordError, UnknownSignerError
@@ -185,8 +186,11 @@ def _outside_key_path(key_dir: Path, ledger_path: Path, origin: str) -> Path:
         raise InputError(f"--key-dir {key_dir} is inside the ledger folder {ledger_path.parent}; "
                          "choose a directory that people who can write the ledger cannot write")
     key_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-    stem = "".join(c if c.isalnum() or c in "._-" else "_" for c in origin).lstrip(".") or "signer"
-    return key_dir / f"{stem}.key"
+    return key_dir / f"{_file_stem(origin)}.key"
+
+
+def _file_stem(origin: str) -> str:
+    return "".join(c if c.isalnum() or c in "._-" else "_" for c in origin).lstrip(".") or "signer"
 
 
 def cmd_keygen(args) -> int:
@@ -369,24 +373,30 @@ def cmd_checkpoint(args) -> int:
         raise LedgerError(f"no signing key at {key_path}; pass --key PATH (e.g. the key `init --key-dir` made "
                           "outside the ledger folder)")
     key = SigningKey.load(key_path)
-    _refuse_rewritten_history(ledger, key)
+    # A key kept outside the folder also keeps, beside it, the last checkpoint it signed for this
+    # log: deleting the folder's checkpoints cannot then trick the signer into vouching for a rewrite.
+    last = None if _is_within(key_path, ledger.dir) else \
+        key_path.with_name(f"{key_path.name}.{_file_stem(ledger.origin)}.last.note")
+    _refuse_rewritten_history(ledger, key, [last] if last is not None and last.exists() else [])
     note = sign_checkpoint(key, ledger.origin, ledger.size, ledger.root())
-    ledger.checkpoints_dir.mkdir(exist_ok=True)
-    out = ledger.checkpoints_dir / f"{ledger.size:012d}-{key.verifier.id.hex()}.note"
-    out.write_text(note, encoding="utf-8")
+    out = save_note(ledger.checkpoints_dir / f"{ledger.size:012d}-{key.verifier.id.hex()}.note", note)
     doc = {"file": str(out), "note": note, "size": ledger.size, "root": _b64(ledger.root())}
+    if last is not None:
+        save_note(last, note)
+        doc["signer_copy"] = str(last)
     if args.out:  # the copy the signer or an auditor keeps outside the ledger folder
-        Path(args.out).write_text(note, encoding="utf-8")
+        save_note(args.out, note)
         doc["kept"] = str(args.out)
     _emit(args, doc, note.rstrip("\n"))
     return 0
 
 
-def _refuse_rewritten_history(ledger: Ledger, key: SigningKey) -> None:
-    """Before signing today's tree, check it against every earlier checkpoint this key signed, so
-    that the signer never vouches for a rewritten or cut history."""
+def _refuse_rewritten_history(ledger: Ledger, key: SigningKey, own: list[Path]) -> None:
+    """Before signing today's tree, check it against every earlier checkpoint this key signed (in
+    the folder, and the signer's own copies `own`), so that the signer never vouches for a
+    rewritten or cut history."""
     directory = ledger.checkpoints_dir
-    for f in sorted(directory.glob("*.note")) if directory.is_dir() else []:
+    for f in (sorted(directory.glob("*.note")) if directory.is_dir() else []) + own:
         try:
             cp = open_checkpoint(f.read_text(encoding="utf-8"), [key.verifier])
         except UnknownSignerError:

@@ -82,3 +82,25 @@ class Reader:
 
     def bigint(self, n8: int) -> int:
         return int.from_bytes(self.take(n8), "little")
+
+
+def write_binfile(path, magic: bytes, version: int, sections) -> None:
+    """Write an iden3 container atomically (to `path` + ".tmp", then renamed).
+
+    `sections` is a list of (type, parts), parts a list of bytes-like objects (NumPy arrays are
+    written as their bytes) concatenated into the section in order.
+    """
+    path = Path(path)
+    tmp = path.with_name(path.name + ".tmp")
+    try:
+        with open(tmp, "wb") as f:
+            f.write(struct.pack("<4sII", magic, version, len(sections)))
+            for kind, parts in sections:
+                views = [memoryview(p if not hasattr(p, "dtype") else p.tobytes()).cast("B") for p in parts]
+                f.write(struct.pack("<IQ", kind, sum(len(v) for v in views)))
+                for v in views:
+                    f.write(v)
+        tmp.replace(path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise

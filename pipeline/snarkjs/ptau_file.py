@@ -259,3 +259,174 @@ def read_ptau_header(path) -> dict:
         names.append(name)
     return {"power": power, "ceremony_power": ceremony_power, "prepared": all(k in f.sections for k in (12, 13, 14, 15)),
             "contributions": count, "names": names}
+
+
+# --- multi-party files: contributions and sections as snarkjs writes them ---------------------------
+
+from dataclasses import dataclass, field  # noqa: E402
+
+from pipeline.snarkjs.binfile import write_binfile  # noqa: E402
+
+_G1 = (2, 12)
+_G2 = (2, 2, 12)
+
+
+@dataclass
+class PtauPubKey:
+    """A contribution's proof-of-knowledge key: for τ, α, β the pair (s, s·x) in G1 and s'·x in G2."""
+
+    g1_s: dict          # name ("tau", "alpha", "beta") -> (2, 12)
+    g1_sx: dict
+    g2_spx: dict        # name -> (2, 2, 12)
+
+    NAMES = ("tau", "alpha", "beta")
+
+    def lem(self) -> bytes:
+        """Montgomery little-endian bytes as stored in section 7."""
+        g1 = b"".join(np.ascontiguousarray(a, "<u4").tobytes() for n in self.NAMES for a in (self.g1_s[n], self.g1_sx[n]))
+        return g1 + b"".join(np.ascontiguousarray(self.g2_spx[n], "<u4").tobytes() for n in self.NAMES)
+
+    def uncompressed(self) -> bytes:
+        """The bytes the response hash ends with (snarkjs `toPtauPubKeyRpr(..., false)`)."""
+        from pipeline.ceremony.transcript import g1_uncompressed, g2_uncompressed
+        g1 = b"".join(g1_uncompressed(a) for n in self.NAMES for a in (self.g1_s[n], self.g1_sx[n]))
+        return g1 + b"".join(g2_uncompressed(self.g2_spx[n]) for n in self.NAMES)
+
+    @classmethod
+    def from_lem(cls, buf) -> PtauPubKey:
+        arr = np.frombuffer(bytes(buf), "<u4")
+        g1 = arr[:6 * 24].reshape(6, *_G1)
+        g2 = arr[6 * 24:].reshape(3, *_G2)
+        return cls({n: g1[2 * k] for k, n in enumerate(cls.NAMES)}, {n: g1[2 * k + 1] for k, n in enumerate(cls.NAMES)},
+                   {n: g2[k] for k, n in enumerate(cls.NAMES)})
+
+
+@dataclass
+class PtauContribution:
+    """One record of section 7."""
+
+    tau_g1: np.ndarray
+    tau_g2: np.ndarray
+    alpha_g1: np.ndarray
+    beta_g1: np.ndarray
+    beta_g2: np.ndarray
+    key: PtauPubKey
+    partial_hash: bytes
+    next_challenge: bytes
+    type: int = 0                       # 0 contribution, 1 beacon
+    name: str | None = None
+    iterations_exp: int | None = None
+    beacon_hash: bytes | None = None
+
+    def params(self) -> bytes:
+        out = b""
+        if self.name:
+            data = self.name[:64].encode()
+            out += bytes([1, len(data)]) + data
+        if self.type == 1:
+            out += bytes([2, self.iterations_exp, 3, len(self.beacon_hash)]) + self.beacon_hash
+        return out
+
+    def to_bytes(self) -> bytes:
+        pts = b"".join(np.ascontiguousarray(p, "<u4").tobytes()
+                       for p in (self.tau_g1, self.tau_g2, self.alpha_g1, self.beta_g1, self.beta_g2))
+        params_bytes = self.params()
+        return (pts + self.key.lem() + self.partial_hash + self.next_challenge
+                + struct.pack("<II", self.type, len(params_bytes)) + params_bytes)
+
+    def response_hash(self) -> bytes:
+        """BLAKE2b of the contributor's response: the stored midstate finished with the public key."""
+        from pipeline.ceremony.blake2b import Blake2b
+        try:
+            h = Blake2b.from_partial(self.partial_hash)
+        except ValueError as exc:
+            raise InputError(f"contribution {self.name!r}: {exc}") from None
+        return h.update(self.key.uncompressed()).digest()
+
+
+@dataclass
+class Ptau:
+    """A .ptau opened for a ceremony: header, point sections (read-only views) and contributions."""
+
+    path: Path
+    power: int
+    ceremony_power: int
+    sections: dict = field(default_factory=dict)        # kind -> array of points
+    contributions: list = field(default_factory=list)
+
+    @property
+    def prepared(self) -> bool:
+        return all(k in self.sections for k in (12, 13, 14, 15))
+
+
+def _section_points(f, kind: int, count: int, g2: bool, path) -> np.ndarray:
+    buf = f.section(kind)
+    size = G2_BYTES if g2 else G1_BYTES
+    if len(buf) != count * size:
+        raise InputError(f"{path}: section {kind} holds {len(buf)} bytes, expected {count * size} "
+                         f"({count} points); truncated or not a power-{'?'} file")
+    return np.frombuffer(buf, "<u4").reshape((count,) + (_G2 if g2 else _G1))
+
+
+def read_ptau(path) -> Ptau:
+    """Open a BLS12-381 .ptau: every section checked for its size, contributions parsed.
+
+    Raises InputError naming the file for another curve, a truncated file, a malformed contribution
+    record, or a section of the wrong size.
+    """
+    f = read_binfile(path, b"ptau", 1)
+    head = Reader(f.section(1), f"{path} header")
+    n8 = head.u32()
+    if n8 != 48 or head.bigint(n8) != params.P:
+        raise InputError(f"{path}: powers of tau for another curve; expected bls12-381 (bn128 files cannot be used)")
+    power, ceremony_power = head.u32(), head.u32()
+    if not 1 <= power <= MAX_POWER:
+        raise InputError(f"{path}: header says power {power}, outside 1..{MAX_POWER}")
+    n = 1 << power
+    ptau = Ptau(Path(path), power, ceremony_power)
+    for kind, count, g2 in ((2, 2 * n - 1, False), (3, n, True), (4, n, False), (5, n, False), (6, 1, True)):
+        ptau.sections[kind] = _section_points(f, kind, count, g2, path)
+    if 12 in f.sections:
+        lag_g1, lag = (1 << (power + 2)) - 1, (1 << (power + 1)) - 1
+        for kind, count, g2 in ((12, lag_g1, False), (13, lag, True), (14, lag, False), (15, lag, False)):
+            ptau.sections[kind] = _section_points(f, kind, count, g2, path)
+    contrib = Reader(f.section(7), f"{path} contributions")
+    for k in range(contrib.u32()):
+        where = f"{path} contribution {k + 1}"
+        pts = [np.frombuffer(bytes(contrib.take(size)), "<u4").reshape(shape)
+               for size, shape in ((G1_BYTES, _G1), (G2_BYTES, _G2), (G1_BYTES, _G1), (G1_BYTES, _G1), (G2_BYTES, _G2))]
+        key = PtauPubKey.from_lem(contrib.take(_PUBKEY_BYTES))
+        c = PtauContribution(*pts, key, bytes(contrib.take(216)), bytes(contrib.take(64)), contrib.u32())
+        body = Reader(contrib.take(contrib.u32()), f"{where} parameters")
+        last = 0
+        while body.pos < len(body.buf):
+            kind = body.take(1)[0]
+            if kind <= last or kind > 3:
+                raise InputError(f"{where}: malformed parameters (type {kind} after {last})")
+            last = kind
+            if kind == 1:
+                c.name = bytes(body.take(body.take(1)[0])).decode(errors="replace")
+            elif kind == 2:
+                c.iterations_exp = body.take(1)[0]
+            else:
+                c.beacon_hash = bytes(body.take(body.take(1)[0]))
+        if c.type == 1 and (c.iterations_exp is None or c.beacon_hash is None):
+            raise InputError(f"{where}: a beacon contribution without its beacon hash or iterations")
+        ptau.contributions.append(c)
+    if contrib.pos != len(contrib.buf):
+        raise InputError(f"{path}: contributions section has {len(contrib.buf) - contrib.pos} stray bytes")
+    return ptau
+
+
+def write_ptau_sections(path, power: int, sections: dict, contributions: list, ceremony_power: int | None = None) -> None:
+    """Write a .ptau with the given point sections (2–6, and 12–15 when present) and contributions."""
+    header = struct.pack("<I", 48) + params.P.to_bytes(48, "little") + struct.pack(
+        "<II", power, power if ceremony_power is None else ceremony_power)
+    out = [(1, [header])]
+    for kind in (2, 3, 4, 5, 6):
+        out.append((kind, [np.ascontiguousarray(sections[kind], "<u4")]))
+    out.append((7, [struct.pack("<I", len(contributions))] + [c.to_bytes() for c in contributions]))
+    for kind in (12, 13, 14, 15):
+        if kind in sections:
+            out.append((kind, [np.ascontiguousarray(sections[kind], "<u4")]))
+    write_binfile(path, b"ptau", 1, out)

@@ -262,9 +262,11 @@ def render_html(report: AuditReport) -> str:
                   f"<td>{e(', '.join(c['signers']))}</td><td>{e(c['detail'])}</td></tr>" for c in report.checkpoints)
     t = report.trust
     if not t.get("trusted_keys") and not any(c["source"] == KEPT for c in report.checkpoints):
-        trust = "No trust roots were given: this page shows the ledger is self-consistent, not that its owner signed it."
+        trust = ("No trust roots were given: this page shows the ledger is self-consistent, "
+                 "not that its owner signed it.")
     elif t.get("complete"):
-        trust = f"A checkpoint signed by a trusted key covers all {t['size']} entries ({e(str(t['newest_trusted_checkpoint']))})."
+        newest = e(str(t["newest_trusted_checkpoint"]))
+        trust = f"A checkpoint signed by a trusted key covers all {t['size']} entries ({newest})."
     else:
         trust = f"Trusted checkpoints cover {t.get('covered', 0)} of {t.get('size', report.size)} entries."
     trust += " Trusted keys: " + (", ".join(f"<code>{e(k)}</code>" for k in t.get("trusted_keys", [])) or "none") + "."
@@ -284,7 +286,8 @@ td,th{{border:1px solid #ccc;padding:4px 8px;text-align:left;vertical-align:top}
 <h2>Checks</h2>
 <table><tr><th>check</th><th>result</th><th>detail</th></tr>{checks}</table>
 <h2>Checkpoints</h2>
-<table><tr><th>file</th><th>found in</th><th>result</th><th>trusted</th><th>tree size</th><th>signers</th><th>detail</th></tr>{cps}</table>
+<table><tr><th>file</th><th>found in</th><th>result</th><th>trusted</th><th>tree size</th><th>signers</th>
+<th>detail</th></tr>{cps}</table>
 <h2>Entries and lineage</h2>
 <table><tr><th>#</th><th>result</th><th>dataset</th><th>kind</th><th>tag</th><th>parent</th><th>time</th>
 <th>format</th><th>rows</th><th>bytes</th><th>data root</th><th>entry id</th><th>detail</th></tr>

@@ -108,7 +108,9 @@ def test_honest_ledger_passes_every_trust_check(world):
     assert report["trust"]["folder_keys"] == [{"where": "genesis entry", "key": Path(world.vkey).read_text().strip(),
                                               "trusted": True}]
     assert all(c["trusted"] and c["ok"] for c in report["checkpoints"])
-    report, _ = audit_json(world, "--vkey", world.vkey, "--checkpoint", str(world.kept), ok=True)
+    page = world.tmp / "audit.html"
+    report, _ = audit_json(world, "--vkey", world.vkey, "--checkpoint", str(world.kept), "--report", str(page), ok=True)
+    assert "A checkpoint signed by a trusted key covers all 5 entries" in page.read_text()
     kept = [c for c in report["checkpoints"] if c["source"] == "kept"]
     assert kept[0]["ok"] and "all 5 entries below it prove into its root" in kept[0]["detail"]
     for ref in ("0", "d0@1", "d1@2"):

@@ -241,8 +241,16 @@ def test_init_key_dir_keeps_the_key_out_of_the_ledger_folder(world):
     _, _, err = world("checkpoint", ok=False)  # no key in the folder to sign with
     assert "pass --key PATH" in err
     other = world.tmp / "other" / "ledger.jsonl"
-    code = main(["init", "--ledger", str(other), "--key-dir", str(other.parent / "keys")])
+    code = main(["init", "--ledger", str(other), "--key-dir", str(other.parent / "keys")])  # inside: refused
     assert code == 1 and not other.exists()
+    code = main(["init", "--ledger", str(other), "--origin", ORIGIN, "--key-dir", str(world.key.parent)])
+    assert code == 1 and not other.exists()  # never overwrites a key
+    loose = world.tmp / "loose"
+    loose.mkdir()
+    loose.chmod(0o777)
+    assert main(["init", "--ledger", str(other), "--key-dir", str(loose)]) == 1 and not other.exists()
+    assert main(["init", "--ledger", str(other), "--origin", "other/log", "--key-dir", str(world.key.parent)]) == 0
+    assert (world.key.parent / "other_log.key").is_file()
 
 
 @pytest.mark.parametrize("cover_tracks", [False, True])

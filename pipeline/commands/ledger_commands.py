@@ -186,7 +186,12 @@ def _outside_key_path(key_dir: Path, ledger_path: Path, origin: str) -> Path:
         raise InputError(f"--key-dir {key_dir} is inside the ledger folder {ledger_path.parent}; "
                          "choose a directory that people who can write the ledger cannot write")
     key_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-    return key_dir / f"{_file_stem(origin)}.key"
+    if key_dir.stat().st_mode & 0o022:
+        raise InputError(f"--key-dir {key_dir} is writable by other users; `chmod 700 {key_dir}` or choose another")
+    key_path = key_dir / f"{_file_stem(origin)}.key"
+    if key_path.exists():
+        raise InputError(f"{key_path} already exists; pass --key {key_path} to use it, or choose another --origin")
+    return key_path
 
 
 def _file_stem(origin: str) -> str:

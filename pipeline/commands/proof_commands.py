@@ -18,7 +18,7 @@ from pipeline.ingest import DEFAULT_BLOCKSIZE
 
 
 def _verify_statistics_entry(ledger: Ledger, entry: Entry, data: Path | None = None) -> str:
-    from pipeline.statistics_proof import verify_statistics
+    from pipeline.statistics_verify import verify_statistics
 
     return verify_statistics(ledger, entry, data).summary()
 
@@ -103,7 +103,7 @@ def cmd_setup(args) -> int:
 
 
 def cmd_export(args) -> int:
-    from pipeline.statistics_proof import export_snarkjs
+    from pipeline.statistics_verify import export_snarkjs
 
     if args.format != "snarkjs":
         raise InputError(f"--format {args.format}: only snarkjs is supported")

@@ -1,0 +1,297 @@
+"""Verify statistics entries, and export their proofs for snarkjs.
+
+Statement v2 (pipeline/circuit/statistics.py) is checked from the entry and its proofs alone:
+  1. the encoding the entry declares is one the circuit can prove without wrapping mod r
+     (scale ≤ 18, |lo|, |hi| < 2^63, lo ≤ hi ≤ lo + 2^k − 1);
+  2. the verifying key has no point at infinity (decoding already refuses points off the curve
+     or outside the subgroup), was made for exactly the circuit of the claimed shape (its R1CS
+     digest is rebuilt here), and matches the hash the entry records;
+  3. chunk k's statement names this entry (raw-bytes root, name, version) and position k, uses
+     the declared bounds, has n = rows per chunk unless it is the last, and the mask commitments
+     chain from P_0 to P_K, both derived from the binding;
+  4. every proof verifies (batch verification, 2^−128 soundness error);
+  5. the totals, the sums mod r of the masked sums, equal the entry's statistics.
+With the data and the openings (`data=`), each chunk's re-encoded rows must also give the same
+row count and open the commitment. Entries of statement v1 still verify, with a warning that
+names its weaknesses (pipeline/statistics_v1.py).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from ledger import Entry, Ledger
+from pipeline.circuit.statistics import (R, STATEMENT, ChunkStatement, DatasetBinding, Shape, chain_ends, circuit,
+                                         commitment_of, signed)
+from pipeline.encoding import MAX_SCALE, ColumnEncoding
+from pipeline.errors import InputError, ProofError
+from pipeline.groth16.keys import Proof, VerifyingKey
+from pipeline.ingest import iter_chunks
+from pipeline.statistics_proof import BUNDLE_FORMAT, OPENINGS_FORMAT, column_statistics
+
+VERIFY_BATCH = 256
+MAX_BOUND = 1 << 63
+
+
+@dataclass
+class StatisticsCheck:
+    entry: int
+    statement: str
+    chunks: int
+    rows: int
+    vk_hash: str
+    vk_pinned: bool | None      # True: equals this ledger's key store; None: no local key to compare
+    data_checked: bool = False
+    warnings: list[str] = field(default_factory=list)
+
+    def summary(self) -> str:
+        pin = {True: "matches the local key store", False: "DIFFERS from the local key store",
+               None: "not pinned locally"}[self.vk_pinned]
+        data = "; data re-encoded and matched every commitment" if self.data_checked else ""
+        text = (f"{self.statement}: {self.chunks} chunk proofs valid (batch-verified), totals equal what the "
+                f"proofs' public inputs sum to, {self.rows} rows; verifying key {self.vk_hash[:16]} {pin}{data}")
+        return "\n".join([text, *(f"WARNING: {w}" for w in self.warnings)])
+
+
+def load_bundle(ledger: Ledger, entry: Entry) -> tuple[dict, VerifyingKey, Shape]:
+    """The entry's proof bundle, its verifying key (as stored in the ledger) and circuit shape.
+
+    Raises ProofError when any of them is unreadable or the key does not match the recorded hash
+    or the shape's number of public inputs.
+    """
+    record = entry.record
+    circ = record.get("circuit") or {}
+    try:
+        bundle = json.loads(ledger.get_object(record["proof_bundle"]))
+        if not isinstance(bundle, dict) or not str(bundle.get("format", "")).startswith("zkp-ledger/statistics-bundle/"):
+            raise ValueError("not a statistics proof bundle")
+        vk_bytes = ledger.get_object(circ["vk_object"])
+        s = circ["shape"]
+        shape = Shape(s["rows"], s["columns"], s["range_bits"], s["width"])
+    except (ValueError, KeyError, TypeError, InputError) as exc:
+        raise ProofError(f"entry {entry.index}: its proof bundle, verifying key or shape is unreadable "
+                         f"({type(exc).__name__}: {exc})") from None
+    vk = VerifyingKey.from_bytes(vk_bytes, what=f"entry {entry.index} verifying key")
+    if vk.digest() != circ.get("vk_hash") or bundle.get("vk_sha256") != circ.get("vk_hash"):
+        raise ProofError(f"entry {entry.index}: verifying key does not match the recorded vk_hash")
+    return bundle, vk, shape
+
+
+def check_encoding(record: dict, shape: Shape, where: str) -> list[ColumnEncoding]:
+    """The column encodings an entry declares, refused unless the circuit proves them exactly."""
+    try:
+        columns = record["encoding"]["columns"]
+        encodings = [ColumnEncoding(c["name"], c["scale"], c["lo"], c["hi"]) for c in columns]
+    except (KeyError, TypeError) as exc:
+        raise ProofError(f"{where}: unreadable encoding ({type(exc).__name__}: {exc})") from None
+    if len(encodings) != shape.columns:
+        raise ProofError(f"{where}: encoding has {len(encodings)} columns, shape {shape.key_id()} has {shape.columns}")
+    if record["encoding"].get("range_bits") != shape.range_bits or record["encoding"].get("chunk_rows") != shape.rows:
+        raise ProofError(f"{where}: encoding's range bits or chunk rows differ from the shape {shape.key_id()}")
+    for e in encodings:
+        ints = all(isinstance(x, int) and not isinstance(x, bool) for x in (e.scale, e.lo, e.hi))
+        if not ints or not 0 <= e.scale <= MAX_SCALE:
+            raise ProofError(f"{where}: column '{e.name}' has scale {e.scale!r}; the verifier accepts whole scales "
+                             f"0..{MAX_SCALE}")
+        if not (-MAX_BOUND < e.lo <= e.hi < MAX_BOUND and e.hi <= e.lo + (1 << shape.range_bits) - 1):
+            raise ProofError(f"{where}: column '{e.name}' declares bounds [{e.lo}, {e.hi}], which the circuit cannot "
+                             f"prove exactly (need |lo|, |hi| < 2^63 and lo <= hi <= lo + 2^{shape.range_bits} - 1)")
+    if len({e.name for e in encodings}) != len(encodings):
+        raise ProofError(f"{where}: a column is named twice in the encoding")
+    return encodings
+
+
+def check_verifying_key(vk: VerifyingKey, shape: Shape, where: str) -> None:
+    """Refuse a key with a point at infinity, or one made for any circuit but `circuit(shape)`."""
+    points = [("alpha", vk.alpha_g1), ("beta", vk.beta_g2), ("gamma", vk.gamma_g2), ("delta", vk.delta_g2)]
+    points += [(f"IC[{i}]", p) for i, p in enumerate(vk.ic)]
+    for name, point in points:
+        if not np.any(point):          # the kernels' layout: infinity is all zeros
+            raise ProofError(f"{where}: verifying key point {name} is the point at infinity; such a key makes "
+                             "false statements verify, refusing it")
+    if vk.n_public != shape.n_public:
+        raise ProofError(f"{where}: verifying key has {vk.n_public} public inputs, shape {shape.key_id()} "
+                         f"needs {shape.n_public}")
+    if vk.circuit_digest != circuit(shape).digest():
+        raise ProofError(f"{where}: verifying key was made for another circuit than {STATEMENT} "
+                         f"{shape.key_id()} (R1CS digest differs)")
+
+
+def local_pin(ledger: Ledger, shape: Shape, vk: VerifyingKey) -> bool | None:
+    local_vk = ledger.dir / "keys" / shape.key_id() / "verifying.key"
+    return local_vk.read_bytes() == vk.to_bytes() if local_vk.is_file() else None
+
+
+def batch_verify_all(vk: VerifyingKey, statements: list[tuple[list[int], Proof]], where: str) -> None:
+    """Raise ProofError naming the first chunk whose proof fails."""
+    from pipeline.groth16.verifier import batch_verify
+
+    for start in range(0, len(statements), VERIFY_BATCH):
+        if not batch_verify(vk, statements[start:start + VERIFY_BATCH]):
+            bad = next(start + i for i, (inp, pr) in enumerate(statements[start:start + VERIFY_BATCH])
+                       if not batch_verify(vk, [(inp, pr)]))
+            raise ProofError(f"{where}: the proof of chunk {bad} does not verify")
+
+
+def compare_statistics(record: dict, encodings: list[ColumnEncoding], range_bits: int, rows: int,
+                       totals: list[list[int]], where: str) -> None:
+    """The entry's statistics must be exactly those of the proven totals [sum, squares, nulls]."""
+    if rows != record.get("rows"):
+        raise ProofError(f"{where}: the chunks prove {rows} rows, the entry says {record.get('rows')}")
+    for enc, (s, q, n_null) in zip(encodings, totals):
+        if not 0 <= n_null <= rows or q < 0:
+            raise ProofError(f"{where}: column '{enc.name}' totals are impossible ({n_null} nulls, Σv² = {q})")
+        expected = column_statistics(enc, range_bits, rows - n_null, n_null, s, q)
+        if (record.get("statistics") or {}).get(enc.name) != expected:
+            raise ProofError(f"{where}: statistics of column '{enc.name}' differ from what the proofs prove")
+
+
+def verify_statistics(ledger: Ledger, entry: Entry, data: Path | None = None) -> StatisticsCheck:
+    """Check a statistics entry (see the module docstring); raises ProofError on any failure."""
+    statement = (entry.record.get("circuit") or {}).get("name")
+    if statement == STATEMENT:
+        return _verify_v2(ledger, entry, data)
+    from pipeline import statistics_v1
+
+    if statement == statistics_v1.STATEMENT:
+        return statistics_v1.verify(ledger, entry, data)
+    raise ProofError(f"entry {entry.index}: unknown statement {statement!r}; this zkp-ledger verifies "
+                     f"'{STATEMENT}' and '{statistics_v1.STATEMENT}'")
+
+
+def entry_binding(entry: Entry) -> DatasetBinding:
+    try:
+        return DatasetBinding(entry.record["data"]["root"], entry.name, entry.version)
+    except (KeyError, TypeError, InputError) as exc:
+        raise ProofError(f"entry {entry.index}: no dataset binding ({exc})") from None
+
+
+def _verify_v2(ledger: Ledger, entry: Entry, data: Path | None) -> StatisticsCheck:
+    where = f"entry {entry.index}"
+    record = entry.record
+    bundle, vk, shape = load_bundle(ledger, entry)
+    if bundle.get("format") != BUNDLE_FORMAT:
+        raise ProofError(f"{where}: proof bundle format {bundle.get('format')!r} is not {BUNDLE_FORMAT}")
+    encodings = check_encoding(record, shape, where)
+    check_verifying_key(vk, shape, where)
+    binding = entry_binding(entry)
+    expected_binding = binding.elements()
+    first_mask, last_mask = chain_ends(shape, binding)
+    m = shape.columns
+    chunks = bundle.get("chunks")
+    if not isinstance(chunks, list) or not chunks:
+        raise ProofError(f"{where}: the proof bundle holds no chunks")
+    totals = [[0, 0, 0] for _ in range(m)]
+    rows, chain = 0, first_mask
+    statements: list[tuple[list[int], Proof]] = []
+    for k, chunk in enumerate(chunks):
+        last = k == len(chunks) - 1
+        try:
+            inputs = [int(v) for v in chunk["public_inputs"]]
+            st = ChunkStatement.from_public_inputs(inputs, m)
+            proof = Proof.from_bytes(base64.b64decode(chunk["proof"], validate=True))
+        except (KeyError, TypeError, ValueError, InputError) as exc:
+            raise ProofError(f"{where}: chunk {k} is unreadable ({exc})") from None
+        if st.index != k:
+            raise ProofError(f"{where}: the proof at position {k} is the proof of chunk {st.index} "
+                             "(chunks dropped, repeated or reordered)")
+        if st.binding != expected_binding:
+            raise ProofError(f"{where}: chunk {k} was proved for another dataset entry (its binding is not this "
+                             f"entry's root, name and version)")
+        if st.mask_in != chain:
+            raise ProofError(f"{where}: chunk {k} does not continue the mask chain (a chunk before it is missing, "
+                             "repeated or foreign)")
+        if st.lo != [e.lo for e in encodings]:
+            raise ProofError(f"{where}: chunk {k} was proved with bounds {st.lo}, the entry declares "
+                             f"{[e.lo for e in encodings]}")
+        full = st.active_rows == shape.rows
+        if not (full or (last and (1 <= st.active_rows < shape.rows or (k == 0 and st.active_rows == 0)))):
+            raise ProofError(f"{where}: chunk {k} proves {st.active_rows} rows; every chunk but the last must hold "
+                             f"{shape.rows}, the last between 1 and {shape.rows}")
+        if chunk.get("index") != k or chunk.get("rows") != st.active_rows:
+            raise ProofError(f"{where}: chunk {k}'s index or row count differ from its statement")
+        chain = st.mask_out
+        rows += st.active_rows
+        for j in range(m):
+            totals[j][0] += st.masked_sums[j]
+            totals[j][1] += st.masked_squares[j]
+            totals[j][2] += st.masked_nulls[j]
+        statements.append((inputs, proof))
+    if chain != last_mask:
+        raise ProofError(f"{where}: the mask chain does not end where this entry's binding says (the last "
+                         "chunks are missing)")
+    batch_verify_all(vk, statements, where)
+    compare_statistics(record, encodings, shape.range_bits, rows,
+                       [[signed(x % R) for x in t] for t in totals], where)
+    check = StatisticsCheck(entry.index, STATEMENT, len(statements), rows, vk.digest(), local_pin(ledger, shape, vk))
+    if data is not None:
+        check_data(ledger, entry, shape, encodings, [ChunkStatement.from_public_inputs(x, m) for x, _ in statements],
+                   Path(data))
+        check.data_checked = True
+    return check
+
+
+def read_openings(ledger: Ledger, entry: Entry, fmt: str) -> dict:
+    path = ledger.dir / "openings" / f"{entry.record['proof_bundle']}.json"
+    if not path.is_file():
+        raise ProofError(f"entry {entry.index}: no openings file {path}; only the ledger that proved the "
+                         "data holds the salts needed to match data against the commitments")
+    try:
+        doc = json.loads(path.read_text())
+        if doc.get("format") != fmt:
+            raise ValueError(f"format {doc.get('format')!r}, expected {fmt}")
+        return doc
+    except (ValueError, OSError) as exc:
+        raise ProofError(f"{path}: unreadable openings ({exc})") from None
+
+
+def check_data(ledger: Ledger, entry: Entry, shape: Shape, encodings: list[ColumnEncoding],
+               statements: list[ChunkStatement], data: Path) -> None:
+    """Re-encode the data with the entry's encoding; every chunk must have the proven row count and
+    open its commitment under the private salt. A value outside the declared bounds is refused
+    before anything is hashed, so no value can pose as a null."""
+    salts = [int(s) for s in read_openings(ledger, entry, OPENINGS_FORMAT)["salts"]]
+    if len(salts) != len(statements):
+        raise ProofError(f"entry {entry.index}: the openings hold {len(salts)} salts for {len(statements)} chunks")
+    seen = 0
+    try:
+        for chunk in iter_chunks(data, encodings, shape.rows):
+            if chunk.index >= len(statements):
+                raise ProofError(f"{data}: has more rows than entry {entry.index} proved")
+            st = statements[chunk.index]
+            if chunk.active_rows != st.active_rows:
+                raise ProofError(f"{data}: chunk {chunk.index} has {chunk.active_rows} rows, entry {entry.index} "
+                                 f"proved {st.active_rows}")
+            active = (np.arange(shape.rows) < chunk.active_rows)[:, None]
+            counted = active & ~chunk.nulls
+            offsets = np.where(counted, chunk.values - np.array([e.lo for e in encodings]), 0)
+            if commitment_of(shape, salts[chunk.index], chunk.active_rows, offsets, chunk.nulls & active) != st.commitment:
+                raise ProofError(f"{data}: rows {chunk.first_row}..{chunk.first_row + chunk.active_rows - 1} do not "
+                                 f"match the commitment of chunk {chunk.index} in entry {entry.index}")
+            seen += 1
+    except InputError as exc:
+        raise ProofError(f"{data} does not match entry {entry.index}: {exc}") from None
+    if seen != len(statements):
+        raise ProofError(f"{data}: has fewer rows than entry {entry.index} proved")
+
+
+def export_snarkjs(ledger: Ledger, entry: Entry, out: Path) -> list[Path]:
+    """Write verification_key.json and, per chunk, proof_<k>.json and public_<k>.json."""
+    from pipeline.snarkjs import json_io
+
+    bundle, vk, _ = load_bundle(ledger, entry)
+    out.mkdir(parents=True, exist_ok=True)
+    written = [out / "verification_key.json"]
+    written[0].write_text(json.dumps(json_io.vk_to_json(vk), indent=1))
+    for chunk in bundle["chunks"]:
+        k = chunk["index"]
+        proof = Proof.from_bytes(base64.b64decode(chunk["proof"]))
+        (out / f"proof_{k}.json").write_text(json.dumps(json_io.proof_to_json(proof), indent=1))
+        (out / f"public_{k}.json").write_text(json.dumps(chunk["public_inputs"]))
+        written += [out / f"proof_{k}.json", out / f"public_{k}.json"]
+    return written

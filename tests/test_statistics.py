@@ -16,13 +16,15 @@ import pytest
 from kernels.poseidon import poseidon_hash, poseidon_params
 from ledger import Ledger
 from pipeline.circuit import poseidon as gadget
-from pipeline.circuit.statistics import ChunkStatistics, Shape, chunk_witness, circuit, domain_tag, signed
+from pipeline.circuit.statistics import (ChunkStatement, DatasetBinding, MaskChain, Shape, chunk_witness, circuit,
+                                         domain_tag, mask_tag, signed)
 from pipeline.cli import main as cli
 from pipeline.errors import InputError, ProofError
 from pipeline.groth16.keys import Proof
 from pipeline.groth16.r1cs import LinearCombination, R1CSBuilder
 from pipeline.groth16.verifier import verify
-from pipeline.statistics_proof import ProveRequest, load_bundle, prove_statistics, verify_statistics
+from pipeline.statistics_proof import ProveRequest, prove_statistics
+from pipeline.statistics_verify import load_bundle, verify_statistics
 
 TINY = dict(chunk_rows=4, range_bits=12, width=3)
 from kernels.params import R  # noqa: E402
@@ -57,35 +59,76 @@ def test_shape_parse_and_cost():
         Shape(8, 1, 63)
     shape = Shape(8, 2, 16, 3)
     r1cs = circuit(shape)
-    # k + 3 per cell, 2 per row, 1 + 3m sums, and the sponge's S-boxes.
+    assert r1cs.n_public == shape.n_public == 16
+    # k + 3 per cell; 2 per row (1 for the first) and Σa = n; per column 2 products and 3 masked
+    # sums; the sponges' S-boxes (commitment of salt, n, cells; two masks of 3m + 1) and their outputs.
     p = poseidon_params(3)
-    sponge = -(-(1 + shape.packed_elements) // 2) * 3 * (3 * p.full_rounds + p.partial_rounds)
-    assert r1cs.n_constraints == 8 * 2 * (16 + 3) + 2 * 8 - 1 + 1 + 3 * 2 + sponge + 1
+    permutation = 3 * (3 * p.full_rounds + p.partial_rounds)
+    blocks = -(-(2 + shape.packed_elements) // 2) + 2 * -(-(1 + 3 * 2) // 2)
+    assert r1cs.n_constraints == 8 * 2 * (16 + 3) + (2 * 8 - 1) + 1 + 2 * 5 + blocks * permutation + 3
+
+
+BINDING = DatasetBinding("c0" * 32, "unit", 1)
+
+
+def chunk_of(shape, values, nulls, active_rows, lo, index=0, last=True, chain=None, salt=None):
+    chain = chain or MaskChain(shape, BINDING)
+    return chunk_witness(shape, values, nulls, active_rows, lo, BINDING, index, chain.before(index),
+                         chain.after(index, last), salt)
 
 
 def test_chunk_statement_and_witness_rejects_tampering():
     shape = Shape(4, 2, 8, 3)
     values = np.array([[1, -5], [200, 3], [0, 7], [0, 0]])
     nulls = np.array([[False, False], [False, True], [True, False], [False, False]])
-    z, st, salt = chunk_witness(shape, values, nulls, 3, [0, -10])
-    assert (st.active_rows, st.sums, st.sums_of_squares, st.nulls) == (3, [201, 2], [40001, 74], [1, 1])
+    chain = MaskChain(shape, BINDING)
+    z, st, salt = chunk_of(shape, values, nulls, 3, [0, -10], chain=chain)
+    # a single chunk opens and closes with zero masks: its masked sums are the true ones
+    assert st.active_rows == 3 and st.index == 0 and st.binding == BINDING.elements()
+    assert [signed(x) for x in st.masked_sums + st.masked_squares + st.masked_nulls] == [201, 2, 40001, 74, 1, 1]
     r1cs = circuit(shape)
     r1cs.check_witness(z)
-    for index in range(1, shape.n_public + 1):       # every public statistic is bound by a constraint
+    bound = [0, 1, *range(6, shape.n_public)]        # binding and index are bound by the QAP's input rows
+    for index in bound:                              # every other public input is bound by a constraint
         bad = list(z)
-        bad[index] = (bad[index] + 1) % R
+        bad[1 + index] = (bad[1 + index] + 1) % R
         with pytest.raises(ProofError, match="does not satisfy"):
             r1cs.check_witness(bad)
     # the same cells under the same salt give the same commitment; another salt another one
-    assert chunk_witness(shape, values, nulls, 3, [0, -10], salt)[1].commitment == st.commitment
-    assert chunk_witness(shape, values, nulls, 3, [0, -10])[1].commitment != st.commitment
+    assert chunk_of(shape, values, nulls, 3, [0, -10], chain=chain, salt=salt)[1].commitment == st.commitment
+    assert chunk_of(shape, values, nulls, 3, [0, -10], chain=chain)[1].commitment != st.commitment
     with pytest.raises(InputError, match="outside the proven range"):
-        chunk_witness(shape, np.array([[256, 0], [0, 0], [0, 0], [0, 0]]), np.zeros((4, 2), bool), 1, [0, -10])
+        chunk_of(shape, np.array([[256, 0], [0, 0], [0, 0], [0, 0]]), np.zeros((4, 2), bool), 1, [0, -10])
 
 
-def test_domain_tag_separates_shapes():
-    assert len({domain_tag(Shape(4, 1, 8, 3)), domain_tag(Shape(4, 1, 9, 3)), domain_tag(Shape(8, 1, 8, 3)),
-                domain_tag(Shape(4, 2, 8, 3)), domain_tag(Shape(4, 1, 8, 5))}) == 5
+def test_masks_telescope_to_the_totals_and_hide_each_chunk():
+    shape = Shape(2, 1, 8, 3)
+    chain = MaskChain(shape, BINDING)
+    data = [np.array([[5], [9]]), np.array([[200], [1]]), np.array([[7], [0]])]
+    statements = [chunk_of(shape, v, np.zeros((2, 1), bool), 2, [0], index=i, last=i == 2, chain=chain)[1]
+                  for i, v in enumerate(data)]
+    assert sum(st.masked_sums[0] for st in statements) % R == 222
+    assert sum(st.masked_squares[0] for st in statements) % R == 25 + 81 + 40000 + 1 + 49
+    assert all(a.mask_out == b.mask_in for a, b in zip(statements, statements[1:]))
+    assert all(st.masked_sums[0] > 2**64 for st in statements)     # uniform field elements, not the sums
+
+
+def test_domain_tags_separate_shapes_and_uses():
+    shapes = [Shape(4, 1, 8, 3), Shape(4, 1, 9, 3), Shape(8, 1, 8, 3), Shape(4, 2, 8, 3), Shape(4, 1, 8, 5)]
+    tags = {domain_tag(s) for s in shapes} | {mask_tag(s) for s in shapes}
+    assert len(tags) == 2 * len(shapes)
+
+
+def test_binding_elements_name_the_entry():
+    elements = BINDING.elements()
+    assert (elements[0] << 128) + elements[1] == int("c0" * 32, 16) and elements[2] < 2**248
+    others = [DatasetBinding("c1" + "c0" * 31, "unit", 1), DatasetBinding("c0" * 32, "unit2", 1),
+              DatasetBinding("c0" * 32, "unit", 2)]
+    assert all(o.elements() != elements for o in others)
+    shape = Shape(4, 1, 8, 3)
+    assert BINDING.edge_mask(shape, end=False) != BINDING.edge_mask(shape, end=True)
+    with pytest.raises(InputError):
+        DatasetBinding("C0" * 32, "unit", 1)
 
 
 # --- end to end through the ledger ------------------------------------------------------------
@@ -239,12 +282,12 @@ def test_missing_column_and_option_errors(tmp_path, capsys):
 
 def test_signed_public_inputs():
     assert signed(R - 5) == -5 and signed(7) == 7
-    st = ChunkStatistics(1, 2, [-3], [-10], [50], [0])
-    assert ChunkStatistics.from_public_inputs(st.public_inputs(), 1) == st
+    st = ChunkStatement(1, 2, [3, 4, 5], 6, [-3], [R - 10], [50], [0], 8, 9)
+    assert ChunkStatement.from_public_inputs(st.public_inputs(), 1) == st
 
 
 def test_export_snarkjs_is_accepted_by_snarkjs(proved, tmp_path, npm_tools):
-    from pipeline.statistics_proof import export_snarkjs
+    from pipeline.statistics_verify import export_snarkjs
     from tests.conftest import run
 
     ledger, out = proved
@@ -283,7 +326,9 @@ def test_direct_assignment_equals_the_builders_witness():
     shape = Shape(5, 2, 10, 5)
     values = np.array([[3, -7], [1000, 0], [0, 12], [5, 5], [0, 0]])
     nulls = np.array([[False, False], [False, True], [True, False], [False, False], [False, False]])
-    chunk = ChunkAssignment.from_values(shape, values, nulls, 4, [0, -10], secrets.randbelow(R))
+    chain = MaskChain(shape, BINDING)
+    chunk = ChunkAssignment.from_values(shape, values, nulls, 4, [0, -10], secrets.randbelow(R), BINDING, 1,
+                                        chain.before(1), chain.after(1, last=False))
     cs = R1CSBuilder()
     _synthesize(cs, shape, chunk)
     assert assignment(shape, chunk, chunk.statement(shape)) == cs.witness()

@@ -40,8 +40,9 @@ def geometric_scalars(first: int, inc: int, count: int) -> np.ndarray:
     return plain
 
 
-def multiply_points(points: np.ndarray, plain_scalars: np.ndarray, group: str) -> np.ndarray:
-    """New affine array with points[i]·scalars[i] (canonical (m, 8) scalars; zeroed on return)."""
+def multiply_points(points: np.ndarray, plain_scalars: np.ndarray, group: str, negate=None) -> np.ndarray:
+    """New affine array with points[i]·scalars[i] (canonical (m, 8) scalars; zeroed on return),
+    negated where `negate[i]`. Leading zero bits are skipped, so short scalars cost little."""
     from kernels.ec.points import _g1b, _g2b
 
     mul = (_g1b if group == "g1" else _g2b).mul_aff
@@ -51,9 +52,10 @@ def multiply_points(points: np.ndarray, plain_scalars: np.ndarray, group: str) -
     try:
         def run(lo: int, hi: int) -> None:
             bits = scalar_bits(plain_scalars[lo:hi])
+            lead = np.where(bits.any(axis=1), bits.argmax(axis=1), bits.shape[1] - 1)
             try:
                 for k in range(lo, hi):
-                    mul(out[k], pts[k], bits[k - lo], False)
+                    mul(out[k], pts[k], bits[k - lo, lead[k - lo]:], bool(negate[k]) if negate is not None else False)
             finally:
                 bits.fill(0)
 

@@ -59,3 +59,33 @@ def read_r1cs(path) -> R1CS:
         return R1CS(n_vars=n_wires, n_public=n_out + n_pub_in, a=mats[0], b=mats[1], c=mats[2])
     except InputError as exc:
         raise InputError(f"{path}: {exc}") from None
+
+
+def write_r1cs(path, r1cs: R1CS) -> None:
+    """Write `r1cs` as a circom .r1cs (prime r of BLS12-381): every public variable as a public
+    input, wire i labelled i. `snarkjs r1cs info` and `snarkjs zkey new/verify` read it."""
+    import struct
+
+    from pipeline.snarkjs.binfile import write_binfile
+
+    n8 = 32
+    header = (struct.pack("<I", n8) + params.R.to_bytes(n8, "little")
+              + struct.pack("<IIIIQI", r1cs.n_vars, 0, r1cs.n_public, 0, r1cs.n_vars, r1cs.n_constraints))
+    term = np.dtype([("wire", "<u4"), ("coef", "<u4", (8,))])
+    per_matrix = []
+    for m in (r1cs.a, r1cs.b, r1cs.c):
+        plain = np.empty_like(m.coeffs)
+        FR.from_mont_vec(plain, np.ascontiguousarray(m.coeffs))
+        terms = np.empty(len(m.cols), term)
+        terms["wire"] = m.cols
+        terms["coef"] = plain
+        per_matrix.append((m.row_ptr, terms.tobytes()))
+    parts = []
+    size = term.itemsize
+    for c in range(r1cs.n_constraints):
+        for ptr, raw in per_matrix:
+            lo, hi = int(ptr[c]), int(ptr[c + 1])
+            parts.append(struct.pack("<I", hi - lo))
+            parts.append(raw[lo * size:hi * size])
+    labels = np.arange(r1cs.n_vars, dtype="<u8")
+    write_binfile(path, b"r1cs", 1, [(1, [header]), (2, [b"".join(parts)]), (3, [labels])])

@@ -109,3 +109,132 @@ def read_zkey(path, validate: bool = True) -> Zkey:
         for name, kind, arr in pk._sections():
             _validate(kind, np.asarray(arr), f"{path} {name}")
     return Zkey(pk, qap)
+
+
+# --- the ceremony's view: header points, raw sections and the MPC parameters (section 10) --------
+
+import struct  # noqa: E402
+from dataclasses import field  # noqa: E402
+
+from pipeline.snarkjs.binfile import write_binfile  # noqa: E402
+
+ZKEY_SECTIONS = tuple(range(1, 11))
+
+
+@dataclass
+class ZkeyContribution:
+    """One phase-2 contribution: δ after it, the proof-of-knowledge key, the transcript hash."""
+
+    delta_after: np.ndarray        # G1
+    g1_s: np.ndarray
+    g1_sx: np.ndarray
+    g2_spx: np.ndarray             # G2
+    transcript: bytes
+    type: int = 0
+    name: str | None = None
+    iterations_exp: int | None = None
+    beacon_hash: bytes | None = None
+
+    def hash_bytes(self) -> bytes:
+        """What snarkjs's `hashPubKey` feeds the transcript: the points uncompressed, then the transcript."""
+        from pipeline.ceremony.transcript import g1_uncompressed, g2_uncompressed
+        return (g1_uncompressed(self.delta_after) + g1_uncompressed(self.g1_s) + g1_uncompressed(self.g1_sx)
+                + g2_uncompressed(self.g2_spx) + self.transcript)
+
+    def to_bytes(self) -> bytes:
+        pts = b"".join(np.ascontiguousarray(p, "<u4").tobytes() for p in (self.delta_after, self.g1_s, self.g1_sx, self.g2_spx))
+        params_bytes = b""
+        if self.name:
+            data = self.name[:64].encode()
+            params_bytes += bytes([1, len(data)]) + data
+        if self.type == 1:
+            params_bytes += bytes([2, self.iterations_exp, 3, len(self.beacon_hash)]) + self.beacon_hash
+        return pts + self.transcript + struct.pack("<II", self.type, len(params_bytes)) + params_bytes
+
+
+@dataclass
+class ZkeyFile:
+    """A Groth16 .zkey as a ceremony handles it."""
+
+    path: object
+    n_vars: int
+    n_public: int
+    domain_size: int
+    alpha1: np.ndarray
+    beta1: np.ndarray
+    beta2: np.ndarray
+    gamma2: np.ndarray
+    delta1: np.ndarray
+    delta2: np.ndarray
+    raw: dict = field(default_factory=dict)          # section type -> bytes (3..9)
+    cs_hash: bytes = b""
+    contributions: list = field(default_factory=list)
+
+    def points(self, kind: int) -> np.ndarray:
+        g2 = kind == 7
+        return np.frombuffer(self.raw[kind], "<u4").reshape((-1,) + ((2, 2, 12) if g2 else (2, 12)))
+
+
+def read_zkey_ceremony(path) -> ZkeyFile:
+    """Header, raw sections 3–9 and MPC parameters of a Groth16 BLS12-381 .zkey.
+
+    Raises InputError naming the file for another curve or protocol, truncation, wrong section
+    sizes or malformed contribution records.
+    """
+    f = read_binfile(path, b"zkey", 1)
+    if Reader(f.section(1), f"{path} protocol").u32() != 1:
+        raise InputError(f"{path}: not a Groth16 zkey")
+    head = Reader(f.section(2), f"{path} header")
+    n8q = head.u32()
+    q = head.bigint(n8q)
+    n8r = head.u32()
+    r = head.bigint(n8r)
+    if (q, r) != (params.P, params.R):
+        raise InputError(f"{path}: zkey for another curve (q = {q:#x}); expected BLS12-381")
+    n_vars, n_public, domain_size = head.u32(), head.u32(), head.u32()
+    pts = [np.frombuffer(bytes(head.take(s)), "<u4").reshape(shape)
+           for s, shape in ((96, (2, 12)), (96, (2, 12)), (192, (2, 2, 12)), (192, (2, 2, 12)), (96, (2, 12)),
+                            (192, (2, 2, 12)))]
+    z = ZkeyFile(path, n_vars, n_public, domain_size, *pts)
+    sizes = {3: 96 * (n_public + 1), 5: 96 * n_vars, 6: 96 * n_vars, 7: 192 * n_vars,
+             8: 96 * (n_vars - n_public - 1), 9: 96 * domain_size}
+    for kind in range(3, 10):
+        z.raw[kind] = f.section(kind)
+        if kind in sizes and len(z.raw[kind]) != sizes[kind]:
+            raise InputError(f"{path}: section {kind} holds {len(z.raw[kind])} bytes, expected {sizes[kind]}")
+    mpc = Reader(f.section(10), f"{path} contributions")
+    z.cs_hash = bytes(mpc.take(64))
+    for k in range(mpc.u32()):
+        p = [np.frombuffer(bytes(mpc.take(s)), "<u4").reshape(shape)
+             for s, shape in ((96, (2, 12)), (96, (2, 12)), (96, (2, 12)), (192, (2, 2, 12)))]
+        c = ZkeyContribution(*p, bytes(mpc.take(64)), mpc.u32())
+        body = Reader(mpc.take(mpc.u32()), f"{path} contribution {k + 1} parameters")
+        last = 0
+        while body.pos < len(body.buf):
+            kind = body.take(1)[0]
+            if kind <= last or kind > 3:
+                raise InputError(f"{path} contribution {k + 1}: malformed parameters")
+            last = kind
+            if kind == 1:
+                c.name = bytes(body.take(body.take(1)[0])).decode(errors="replace")
+            elif kind == 2:
+                c.iterations_exp = body.take(1)[0]
+            else:
+                c.beacon_hash = bytes(body.take(body.take(1)[0]))
+        if c.type == 1 and (c.iterations_exp is None or c.beacon_hash is None):
+            raise InputError(f"{path} contribution {k + 1}: a beacon without its hash or iterations")
+        z.contributions.append(c)
+    return z
+
+
+def write_zkey_file(path, z: ZkeyFile, order=ZKEY_SECTIONS) -> None:
+    """Write `z` as a snarkjs Groth16 .zkey (sections in `order`)."""
+    header = (struct.pack("<I", 48) + params.P.to_bytes(48, "little") + struct.pack("<I", 32)
+              + params.R.to_bytes(32, "little") + struct.pack("<III", z.n_vars, z.n_public, z.domain_size)
+              + b"".join(np.ascontiguousarray(p, "<u4").tobytes()
+                         for p in (z.alpha1, z.beta1, z.beta2, z.gamma2, z.delta1, z.delta2)))
+    mpc = z.cs_hash + struct.pack("<I", len(z.contributions)) + b"".join(c.to_bytes() for c in z.contributions)
+    body = {1: [struct.pack("<I", 1)], 2: [header], 10: [mpc]}
+    for kind in range(3, 10):
+        body[kind] = [z.raw[kind]]
+    write_binfile(path, b"zkey", 1, [(k, body[k]) for k in order])

@@ -5,7 +5,10 @@
     <ledger dir>/keys/<shape id>/shape.json      the shape, its Poseidon parameters, the R1CS digest
 
 A key is reused only if it was made for the very same R1CS (its digest is in the key), so a
-change of the circuit code can never pair a proof with a stale key.
+change of the circuit code can never pair a proof with a stale key. Before the first proof with a
+key's bytes, every point is checked (curve, subgroup) and so are the pairing relations a key alone
+allows (`check_key_relations`): a malformed key could otherwise leak the data. `install_keys` puts
+keys from a ceremony (`zkp-ledger keys import`) in place of a one-party setup.
 """
 
 from __future__ import annotations
@@ -18,7 +21,8 @@ from pathlib import Path
 from pipeline.checked_files import file_digest, mark_checked, was_checked
 from pipeline.circuit.statistics import Shape, circuit
 from pipeline.errors import ProofError
-from pipeline.groth16.keys import ProvingKey, VerifyingKey, load_proving_key, load_verifying_key
+from pipeline.groth16.keys import (ProvingKey, VerifyingKey, check_key_relations, load_proving_key,
+                                   load_verifying_key)
 
 
 class KeyStore:
@@ -43,16 +47,33 @@ class KeyStore:
         self.log(f"making Groth16 keys for shape {shape.key_id()} ({r1cs.n_constraints} constraints, "
                  "one-party setup from the OS CSPRNG); later proofs of this shape reuse them")
         pk, vk = setup(r1cs)
+        return self._write(shape, pk, vk, {"shape": shape.describe(), "r1cs_digest": r1cs.digest().hex(),
+                                           "constraints": r1cs.n_constraints, "vk_sha256": vk.digest(),
+                                           "setup": vk.label})
+
+    def install_keys(self, shape: Shape, pk: ProvingKey, vk: VerifyingKey, info: dict, replace: bool = False):
+        """Write checked keys of `shape` (from a ceremony) with `info` in shape.json; keys already there are
+        kept unless `replace`. Returns the (pk, vk) now in the store."""
+        final = self.shape_dir(shape)
+        if final.exists() and replace:
+            old = final.with_name(f".{final.name}.{os.getpid()}.old")
+            os.replace(final, old)
+            for path in old.iterdir():
+                path.unlink()
+            old.rmdir()
+        return self._write(shape, pk, vk, info)
+
+    def _write(self, shape: Shape, pk: ProvingKey, vk: VerifyingKey, info: dict):
         final = self.shape_dir(shape)
         tmp = final.with_name(f".{final.name}.{os.getpid()}.tmp")
         tmp.mkdir(parents=True, exist_ok=True)
         pk.save(tmp / "proving.key")
         vk.save(tmp / "verifying.key")
-        (tmp / "shape.json").write_text(json.dumps(
-            {"shape": shape.describe(), "r1cs_digest": r1cs.digest().hex(), "constraints": r1cs.n_constraints,
-             "vk_sha256": vk.digest(), "setup": vk.label}, indent=2, sort_keys=True) + "\n")
-        # Fresh keys are valid by construction: remember that, so the first load skips the checks.
-        mark_checked(file_digest(tmp / "proving.key"))
+        (tmp / "shape.json").write_text(json.dumps(info, indent=2, sort_keys=True) + "\n")
+        # Fresh or just-checked keys: remember that, so the first load skips the checks.
+        digest = file_digest(tmp / "proving.key")
+        mark_checked(digest)
+        mark_checked(digest, "key")
         for path in tmp.iterdir():
             with open(path, "rb") as fh:
                 os.fsync(fh.fileno())
@@ -73,10 +94,12 @@ class KeyStore:
         d = self.shape_dir(shape)
         pk_path = d / "proving.key"
         digest = file_digest(pk_path)
-        checked = was_checked(digest)
+        checked = was_checked(digest, "key")
         pk = load_proving_key(pk_path, validate=not checked)
         if not checked:
+            check_key_relations(pk, f"proving key {pk_path}")
             mark_checked(digest)
+            mark_checked(digest, "key")
         vk = load_verifying_key(d / "verifying.key")
         digest = circuit(shape).digest()
         if pk.circuit_digest != digest or vk.circuit_digest != digest:

@@ -260,3 +260,47 @@ def load_proving_key(path, mmap: bool = True, validate: bool = True) -> ProvingK
     return ProvingKey(vk, arrays["beta_g1"][0], arrays["delta_g1"][0], arrays["a_query"],
                       arrays["b_g1_query"], arrays["b_g2_query"], arrays["l_query"], arrays["h_query"],
                       domain_size)
+
+
+# --- checks a prover can make of a key it is handed ------------------------------------------------
+
+def _random_128(m: int) -> np.ndarray:
+    import secrets
+
+    out = np.zeros((m, 8), np.uint32)
+    out[:, :4] = np.frombuffer(secrets.token_bytes(16 * m), "<u4").reshape(m, 4)
+    return out
+
+
+def check_key_relations(pk: ProvingKey, what: str = "proving key") -> None:
+    """Raise ProofError unless the relations a key alone allows hold (subversion zero knowledge).
+
+    α, β, γ, δ are not the point at infinity; β₁ and β₂, δ₁ and δ₂, and every B query pair
+    (B_j in G1, B_j in G2) have the same discrete logarithm. With random 128-bit ρ, σ, r_j this is one
+    multi-pairing: e(ρβ₁ + σδ₁ + Σ r_j·B1_j, G2) = e(G1, ρβ₂ + σδ₂ + Σ r_j·B2_j); a key breaking any of
+    the relations passes with probability about 2^-128. Points on the curve and in the subgroup are
+    checked separately (`_validate`, done when the key is loaded).
+    """
+    from kernels.ec.points import g1_generator, g1_neg, g2_generator
+    from kernels.msm.pippenger import msm_g1, msm_g2
+    from kernels.pairing import pairing_check
+
+    vk = pk.vk
+    for name, point in (("alpha_g1", vk.alpha_g1), ("beta_g1", pk.beta_g1), ("beta_g2", vk.beta_g2),
+                        ("gamma_g2", vk.gamma_g2), ("delta_g1", pk.delta_g1), ("delta_g2", vk.delta_g2)):
+        if not np.asarray(point).any():
+            raise ProofError(f"{what}: {name} is the point at infinity (a malformed key: it would reveal the data)")
+    r = _random_128(pk.n_vars + 2)
+    g1_pts = np.concatenate([np.asarray(pk.beta_g1)[None], np.asarray(pk.delta_g1)[None], np.asarray(pk.b_g1_query)])
+    g2_pts = np.concatenate([np.asarray(vk.beta_g2)[None], np.asarray(vk.delta_g2)[None], np.asarray(pk.b_g2_query)])
+    left = msm_g1(np.ascontiguousarray(g1_pts, np.uint32), r)
+    right = msm_g2(np.ascontiguousarray(g2_pts, np.uint32), r)
+    if not pairing_check(np.stack([left, g1_neg(g1_generator())]), np.stack([g2_generator(), right])):
+        raise ProofError(f"{what}: β, δ or the B query differ between G1 and G2 (a malformed key; refusing to prove with it)")
+
+
+def check_proving_key(pk: ProvingKey, what: str = "proving key") -> None:
+    """Every point on its curve and in its subgroup, then `check_key_relations`; ProofError otherwise."""
+    for name, kind, arr in pk._sections():
+        _validate(kind, np.asarray(arr), f"{what} {name}")
+    check_key_relations(pk, what)

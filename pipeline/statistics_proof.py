@@ -49,6 +49,7 @@ class ProveRequest:
     device: str = "cpu"
     tag: str | None = None
     parent: str | None = None
+    keys: Path | None = None                               # a key folder to take the keys from (never make)
     log: object = field(default=None, repr=False)          # log(text): messages (default: stderr)
     progress: object = field(default=None, repr=False)     # progress(rows_done, rows_total) per chunk
 
@@ -88,6 +89,17 @@ def _log(request: ProveRequest, text: str) -> None:
 
 def key_store(ledger: Ledger) -> KeyStore:
     return KeyStore(ledger.dir / "keys")
+
+
+def proving_keys(ledger: Ledger, request: ProveRequest, shape: Shape):
+    """(pk, vk) from `request.keys` (must hold them) or the ledger's key store (made on first use)."""
+    if request.keys is None:
+        return key_store(ledger).keys_for(shape)
+    store = KeyStore(request.keys)
+    if not store.has_keys(shape):
+        raise InputError(f"--keys {request.keys}: no keys for shape {shape.key_id()} there; ask whoever makes your "
+                         f"keys for them (`zkp-ledger setup --shape {shape.key_id()} --out DIR`, or a ceremony)")
+    return store.load_keys(shape)
 
 
 def _with_lookahead(iterable):
@@ -130,7 +142,7 @@ def prove_statistics(ledger: Ledger, request: ProveRequest) -> Entry:
         z, statement, salt = chunk_witness(shape, chunk.values, chunk.nulls, chunk.active_rows, lo, binding, i,
                                            masks.before(i), masks.after(i, last))
         if pk is None:   # keys only once the first chunk encoded cleanly
-            pk, vk = key_store(ledger).keys_for(shape)
+            pk, vk = proving_keys(ledger, request, shape)
             qap_of(r1cs)
         proof = prove(pk, r1cs, z, device=request.device)
         chunks.append({"index": i, "first_row": chunk.first_row, "rows": chunk.active_rows,

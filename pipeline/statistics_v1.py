@@ -21,8 +21,9 @@ from pipeline.encoding import ColumnEncoding
 from pipeline.errors import InputError, ProofError
 from pipeline.groth16.keys import Proof
 from pipeline.ingest import iter_chunks
+from pipeline.key_trust import KeyTrust
 from pipeline.statistics_verify import (StatisticsCheck, batch_verify_all, check_encoding, compare_statistics,
-                                        load_bundle, local_pin, read_openings)
+                                        load_bundle, read_openings)
 
 STATEMENT = "zkp-ledger statistics v1"
 BUNDLE_FORMAT = "zkp-ledger/statistics-bundle/v1"
@@ -45,7 +46,7 @@ def _parse(inputs: list[int], m: int) -> tuple[int, int, list[int], list[list[in
     return inputs[0], s[1], s[2:2 + m], [[s[2 + m + j], s[2 + 2 * m + j], s[2 + 3 * m + j]] for j in range(m)]
 
 
-def verify(ledger: Ledger, entry: Entry, data: Path | None = None):
+def verify(ledger: Ledger, entry: Entry, data: Path | None, trust: KeyTrust):
     """Check a v1 entry as v1 did (proofs, totals, with data the commitments); the result carries
     the WEAKNESSES warning. Raises ProofError on any failure."""
     where = f"entry {entry.index}"
@@ -56,6 +57,7 @@ def verify(ledger: Ledger, entry: Entry, data: Path | None = None):
     if vk.n_public != 2 + 4 * shape.columns:
         raise ProofError(f"{where}: verifying key does not fit a v1 circuit of shape {shape.key_id()}")
     encodings = check_encoding(record, shape, where)
+    key_trust, warnings = trust.check(vk, where)
     m = shape.columns
     totals = [[0, 0, 0] for _ in range(m)]
     rows = 0
@@ -74,8 +76,8 @@ def verify(ledger: Ledger, entry: Entry, data: Path | None = None):
         statements.append((inputs, Proof.from_bytes(base64.b64decode(chunk["proof"]))))
     batch_verify_all(vk, statements, where)
     compare_statistics(record, encodings, shape.range_bits, rows, totals, where)
-    check = StatisticsCheck(entry.index, STATEMENT, len(statements), rows, vk.digest(), local_pin(ledger, shape, vk),
-                            warnings=[WEAKNESSES])
+    check = StatisticsCheck(entry.index, STATEMENT, len(statements), rows, vk.digest(), key_trust,
+                            warnings=[WEAKNESSES, *warnings])
     if data is not None:
         salts = [int(s) for s in read_openings(ledger, entry, OPENINGS_FORMAT)["salts"]]
         _check_data(entry, bundle["chunks"], shape, encodings, salts, Path(data))

@@ -5,7 +5,8 @@ Statement v2 (pipeline/circuit/statistics.py) is checked from the entry and its 
      (scale ≤ 18, |lo|, |hi| < 2^63, lo ≤ hi ≤ lo + 2^k − 1);
   2. the verifying key has no point at infinity (decoding already refuses points off the curve
      or outside the subgroup), was made for exactly the circuit of the claimed shape (its R1CS
-     digest is rebuilt here), and matches the hash the entry records;
+     digest is rebuilt here), matches the hash the entry records, and is one the verifier pinned
+     (pipeline/key_trust.py; the entry's own key only when the verifier says so, with a warning);
   3. chunk k's statement names this entry (raw-bytes root, name, version) and position k, uses
      the declared bounds, has n = rows per chunk unless it is the last, and the mask commitments
      chain from P_0 to P_K, both derived from the binding;
@@ -32,6 +33,7 @@ from pipeline.encoding import MAX_SCALE, ColumnEncoding
 from pipeline.errors import InputError, ProofError
 from pipeline.groth16.keys import Proof, VerifyingKey
 from pipeline.ingest import iter_chunks
+from pipeline.key_trust import KeyTrust
 from pipeline.statistics_proof import BUNDLE_FORMAT, OPENINGS_FORMAT, column_statistics
 
 VERIFY_BATCH = 256
@@ -45,16 +47,15 @@ class StatisticsCheck:
     chunks: int
     rows: int
     vk_hash: str
-    vk_pinned: bool | None      # True: equals this ledger's key store; None: no local key to compare
+    key_trust: str              # how the verifying key is trusted ("pinned by --vk ...")
     data_checked: bool = False
     warnings: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
-        pin = {True: "matches the local key store", False: "DIFFERS from the local key store",
-               None: "not pinned locally"}[self.vk_pinned]
         data = "; data re-encoded and matched every commitment" if self.data_checked else ""
         text = (f"{self.statement}: {self.chunks} chunk proofs valid (batch-verified), totals equal what the "
-                f"proofs' public inputs sum to, {self.rows} rows; verifying key {self.vk_hash[:16]} {pin}{data}")
+                f"proofs' public inputs sum to, {self.rows} rows; verifying key {self.vk_hash[:16]}, "
+                f"{self.key_trust}{data}")
         return "\n".join([text, *(f"WARNING: {w}" for w in self.warnings)])
 
 
@@ -122,11 +123,6 @@ def check_verifying_key(vk: VerifyingKey, shape: Shape, where: str) -> None:
                          f"{shape.key_id()} (R1CS digest differs)")
 
 
-def local_pin(ledger: Ledger, shape: Shape, vk: VerifyingKey) -> bool | None:
-    local_vk = ledger.dir / "keys" / shape.key_id() / "verifying.key"
-    return local_vk.read_bytes() == vk.to_bytes() if local_vk.is_file() else None
-
-
 def batch_verify_all(vk: VerifyingKey, statements: list[tuple[list[int], Proof]], where: str) -> None:
     """Raise ProofError naming the first chunk whose proof fails."""
     from pipeline.groth16.verifier import batch_verify
@@ -151,15 +147,19 @@ def compare_statistics(record: dict, encodings: list[ColumnEncoding], range_bits
             raise ProofError(f"{where}: statistics of column '{enc.name}' differ from what the proofs prove")
 
 
-def verify_statistics(ledger: Ledger, entry: Entry, data: Path | None = None) -> StatisticsCheck:
-    """Check a statistics entry (see the module docstring); raises ProofError on any failure."""
+def verify_statistics(ledger: Ledger, entry: Entry, data: Path | None = None, *, trust: KeyTrust) -> StatisticsCheck:
+    """Check a statistics entry (see the module docstring) under the verifying keys `trust` pins.
+
+    Raises ProofError on any failure, InputError when `trust` pins nothing and does not accept the
+    entry's own key.
+    """
     statement = (entry.record.get("circuit") or {}).get("name")
     if statement == STATEMENT:
-        return _verify_v2(ledger, entry, data)
+        return _verify_v2(ledger, entry, data, trust)
     from pipeline import statistics_v1
 
     if statement == statistics_v1.STATEMENT:
-        return statistics_v1.verify(ledger, entry, data)
+        return statistics_v1.verify(ledger, entry, data, trust)
     raise ProofError(f"entry {entry.index}: unknown statement {statement!r}; this zkp-ledger verifies "
                      f"'{STATEMENT}' and '{statistics_v1.STATEMENT}'")
 
@@ -171,7 +171,7 @@ def entry_binding(entry: Entry) -> DatasetBinding:
         raise ProofError(f"entry {entry.index}: no dataset binding ({exc})") from None
 
 
-def _verify_v2(ledger: Ledger, entry: Entry, data: Path | None) -> StatisticsCheck:
+def _verify_v2(ledger: Ledger, entry: Entry, data: Path | None, trust: KeyTrust) -> StatisticsCheck:
     where = f"entry {entry.index}"
     record = entry.record
     bundle, vk, shape = load_bundle(ledger, entry)
@@ -179,6 +179,7 @@ def _verify_v2(ledger: Ledger, entry: Entry, data: Path | None) -> StatisticsChe
         raise ProofError(f"{where}: proof bundle format {bundle.get('format')!r} is not {BUNDLE_FORMAT}")
     encodings = check_encoding(record, shape, where)
     check_verifying_key(vk, shape, where)
+    key_trust, warnings = trust.check(vk, where)
     binding = entry_binding(entry)
     expected_binding = binding.elements()
     first_mask, last_mask = chain_ends(shape, binding)
@@ -228,7 +229,7 @@ def _verify_v2(ledger: Ledger, entry: Entry, data: Path | None) -> StatisticsChe
     batch_verify_all(vk, statements, where)
     compare_statistics(record, encodings, shape.range_bits, rows,
                        [[signed(x % R) for x in t] for t in totals], where)
-    check = StatisticsCheck(entry.index, STATEMENT, len(statements), rows, vk.digest(), local_pin(ledger, shape, vk))
+    check = StatisticsCheck(entry.index, STATEMENT, len(statements), rows, vk.digest(), key_trust, warnings=warnings)
     if data is not None:
         check_data(ledger, entry, shape, encodings, [ChunkStatement.from_public_inputs(x, m) for x, _ in statements],
                    Path(data))

@@ -24,7 +24,13 @@ from pipeline.groth16.keys import Proof
 from pipeline.groth16.r1cs import LinearCombination, R1CSBuilder
 from pipeline.groth16.verifier import verify
 from pipeline.statistics_proof import ProveRequest, prove_statistics
-from pipeline.statistics_verify import load_bundle, verify_statistics
+from pipeline.key_trust import KeyTrust
+from pipeline.statistics_verify import load_bundle, verify_statistics as verify_with_trust
+
+
+def verify_statistics(ledger, entry, data=None):
+    """Verify under the keys of the ledger's own key store, pinned as their maker would."""
+    return verify_with_trust(ledger, entry, data, trust=KeyTrust.from_options(trusted_keys=str(ledger.dir / "keys")))
 
 TINY = dict(chunk_rows=4, range_bits=12, width=3)
 from kernels.params import R  # noqa: E402
@@ -178,7 +184,7 @@ def test_statistics_match_pandas_and_verify(proved, fmt):
         assert s["scaled"]["sum"] == int(sum(exact) * 10**scale)
     assert entry.record["rows"] == len(frame) and entry.record["circuit"]["chunks"] == 3
     check = verify_statistics(ledger, entry, path)
-    assert check.data_checked and check.vk_pinned and check.chunks == 3
+    assert check.data_checked and check.key_trust.startswith("pinned by --trusted-keys") and check.chunks == 3
 
 
 def test_changed_value_fails_data_check(proved, tmp_path):
@@ -357,3 +363,24 @@ def test_prove_refuses_directories_and_missing_files(tmp_path, capsys):
         assert cli(["prove", str(target), "--ledger", str(ledger_path), "--name", "d", "--columns", "a"]) == 1
         assert message in capsys.readouterr().err
     assert ledger_path.read_bytes() == before
+
+
+def test_v1_entries_still_verify_with_a_warning(tmp_path):
+    """A ledger made by the v1 prover (tests/data/ledger-v1): its proofs and data still check, and the
+    result names v1's weaknesses."""
+    import shutil
+
+    from pipeline.statistics_v1 import WEAKNESSES
+
+    folder = tmp_path / "v1"
+    shutil.copytree(Path(__file__).parent / "data" / "ledger-v1", folder)
+    ledger = Ledger.open(folder / "ledger.jsonl")
+    entry = ledger.resolve("legacy@1")
+    trust = KeyTrust.from_options([entry.record["circuit"]["vk_hash"]])
+    check = verify_with_trust(ledger, entry, folder / "data.csv", trust=trust)
+    assert check.statement == "zkp-ledger statistics v1" and check.data_checked and check.rows == 5
+    assert check.warnings == [WEAKNESSES] and "WARNING: statement v1 is weak" in check.summary()
+    changed = tmp_path / "changed.csv"
+    changed.write_text((folder / "data.csv").read_text().replace("4.10", "4.11"))
+    with pytest.raises(ProofError, match="do not match the commitment of chunk 1"):
+        verify_with_trust(ledger, entry, changed, trust=trust)

@@ -2,9 +2,10 @@
 inclusion, consistency, checkpoint, audit.
 
 Proof checks plug in through `ENTRY_VERIFIERS`: the module that proves statistics (proof_commands) registers
-`ENTRY_VERIFIERS["statistics"] = fn` with `fn(ledger, entry, data=None) -> str` (a one-line summary;
+`ENTRY_VERIFIERS["statistics"] = fn` with `fn(ledger, entry, data=None, trust=None) -> str` (a summary;
 raise PipelineError when the proofs do not verify; `data` is the dataset path given to
-`verify --data`). `verify` and `audit --proofs` call it.
+`verify --data`, `trust` the verifying keys pinned by --vk/--trusted-keys/--trust-entry-key,
+a pipeline.key_trust.KeyTrust). `verify` and `audit --proofs` call it.
 """
 
 from __future__ import annotations
@@ -33,17 +34,35 @@ TOOL = f"zkp-ledger {__version__}"
 DEFAULT_KEY = "keys/signer.key"  # relative to the ledger's directory
 
 
-def _verify_notarization(ledger: Ledger, entry: Entry, data: Path | None = None) -> str:
+def _verify_notarization(ledger: Ledger, entry: Entry, data: Path | None = None, trust=None) -> str:
     return "notarization: no proofs to check (raw-bytes commitment only; use --data to re-hash)"
 
 
 ENTRY_VERIFIERS: dict[str, Callable[..., str]] = {
-    "genesis": lambda ledger, entry, data=None: "genesis entry: origin and hash of the log",
+    "genesis": lambda ledger, entry, data=None, trust=None: "genesis entry: origin and hash of the log",
     "notarization": _verify_notarization,
 }
 
 
 # --- helpers -----------------------------------------------------------------------------------
+
+
+def _key_trust(args):
+    """The Groth16 verifying keys the user pinned (see pipeline/key_trust.py)."""
+    from pipeline.key_trust import KeyTrust
+
+    return KeyTrust.from_options(args.vk, args.trusted_keys, args.trust_entry_key)
+
+
+def _add_key_trust_options(p) -> None:
+    p.add_argument("--vk", action="append", default=[], metavar="FILE|SHA256",
+                   help="a Groth16 verifying key you trust: a verifying.key or snarkjs verification_key.json "
+                   "file, or its SHA-256 (an entry's vk_hash); repeatable. Proofs under any other key fail")
+    p.add_argument("--trusted-keys", action="append", default=[], metavar="DIR", help="trust every verifying key "
+                   "in DIR (e.g. the keys/ folder of a setup you ran, or the keys of a ceremony you took part in); "
+                   "repeatable")
+    p.add_argument("--trust-entry-key", action="store_true", help="accept the key an entry carries, with a warning: "
+                   "the result then proves nothing against whoever made that key")
 
 
 def _b64(b: bytes) -> str:
@@ -298,7 +317,7 @@ def cmd_verify(args) -> int:
     verifier = ENTRY_VERIFIERS.get(e.kind)
     if verifier is None:
         raise PipelineError(f"no verifier for entry kind {e.kind!r}")
-    checks.append(verifier(ledger, e, data=Path(args.data) if args.data else None))
+    checks.append(verifier(ledger, e, data=Path(args.data) if args.data else None, trust=_key_trust(args)))
     diffs: list[str] = []
     if args.data:
         from pipeline.notarize import compare, total_size
@@ -421,8 +440,10 @@ def cmd_audit(args) -> int:
         _read_note(kept, "--checkpoint")  # unreadable: a usage error, before the long audit
     check = None
     if args.proofs:
+        trust = _key_trust(args)
+
         def check(ledger: Ledger, entry: Entry) -> str:
-            return ENTRY_VERIFIERS[entry.kind](ledger, entry)
+            return ENTRY_VERIFIERS[entry.kind](ledger, entry, trust=trust)
     if args.report and Path(args.report).is_dir():
         raise InputError(f"--report {args.report}: is a directory; give a file name")
     if args.report and Path(args.report).suffix not in (".html", ".htm", ".json"):
@@ -527,6 +548,7 @@ def register(subparsers, common) -> None:
                    "appended after it fails")
     p.add_argument("--vkey", action="append", default=[], help="verifier key (text or file) trusted to sign "
                    "--checkpoint; repeatable")
+    _add_key_trust_options(p)
     p = add("inclusion", cmd_inclusion, "print the RFC 9162 inclusion proof of an entry")
     p.add_argument("entry", metavar="ENTRY")
     p.add_argument("--size", type=_positive_int, help="tree size to prove against (default: the whole ledger)")
@@ -543,7 +565,9 @@ def register(subparsers, common) -> None:
     p = add("audit", cmd_audit, "recheck every record, the Merkle root, every checkpoint")
     p.formatter_class = argparse.RawDescriptionHelpFormatter
     p.epilog = AUDIT_TRUST_HELP
-    p.add_argument("--proofs", action="store_true", help="also verify every entry's proofs")
+    p.add_argument("--proofs", action="store_true", help="also verify every entry's proofs (needs --vk, "
+                   "--trusted-keys or --trust-entry-key)")
+    _add_key_trust_options(p)
     p.add_argument("--report", metavar="FILE", help="write the report as FILE.html or FILE.json")
     p.add_argument("--vkey", action="append", default=[], help="verifier key (text or file) you trust to sign "
                    "this ledger's checkpoints; repeatable; the only keys trusted")

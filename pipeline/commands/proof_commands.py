@@ -17,10 +17,11 @@ from pipeline.errors import InputError
 from pipeline.ingest import DEFAULT_BLOCKSIZE
 
 
-def _verify_statistics_entry(ledger: Ledger, entry: Entry, data: Path | None = None) -> str:
+def _verify_statistics_entry(ledger: Ledger, entry: Entry, data: Path | None = None, trust=None) -> str:
+    from pipeline.key_trust import KeyTrust
     from pipeline.statistics_verify import verify_statistics
 
-    return verify_statistics(ledger, entry, data).summary()
+    return verify_statistics(ledger, entry, data, trust=trust or KeyTrust()).summary()
 
 
 ledger_commands.ENTRY_VERIFIERS["statistics"] = _verify_statistics_entry
@@ -57,7 +58,7 @@ def cmd_prove(args) -> int:
     request = ProveRequest(dataset=Path(args.dataset), name=name, columns=columns, scale=args.scale,
                            ranges=args.range, range_bits=args.range_bits, chunk_rows=args.chunk_rows,
                            width=args.width, blocksize=args.blocksize, device=resolve_device(args.device),
-                           tag=tag, parent=args.parent)
+                           tag=tag, parent=args.parent, keys=Path(args.keys) if args.keys else None)
     with chunk_progress(f"prove {Path(args.dataset).name}") as progress:
         request.progress = progress
         entry = prove_statistics(ledger, request)
@@ -75,13 +76,18 @@ def cmd_prove(args) -> int:
 
 def cmd_setup(args) -> int:
     from pipeline.circuit.statistics import Shape, circuit
+    from pipeline.keystore import KeyStore
     from pipeline.statistics_proof import key_store
 
     shape = Shape.parse(args.shape)
-    ledger_path = Path(args.ledger)
-    store = key_store(Ledger.open(ledger_path)) if ledger_path.exists() else None
-    if store is None:
-        raise InputError(f"{ledger_path}: no ledger here; run `zkp-ledger init` first (keys live beside it)")
+    if args.out:
+        store = KeyStore(Path(args.out))
+    else:
+        ledger_path = Path(args.ledger)
+        if not ledger_path.exists():
+            raise InputError(f"{ledger_path}: no ledger here; run `zkp-ledger init` first (keys live beside it), "
+                             "or give --out DIR")
+        store = key_store(Ledger.open(ledger_path))
     if store.has_keys(shape) and not args.force:
         store.load_keys(shape)
         text = f"keys for {shape.key_id()} already exist in {store.shape_dir(shape)} (use --force to remake)"
@@ -95,10 +101,13 @@ def cmd_setup(args) -> int:
     r1cs = circuit(shape)
     meta = json.loads((store.shape_dir(shape) / "shape.json").read_text())
     values = shape.rows * shape.columns
+    vk_path = store.shape_dir(shape) / "verifying.key"
     doc = {"shape": shape.describe(), "key_dir": str(store.shape_dir(shape)), "constraints": r1cs.n_constraints,
-           "constraints_per_value": r1cs.n_constraints / values, "vk_sha256": meta["vk_sha256"]}
+           "constraints_per_value": r1cs.n_constraints / values, "vk_sha256": meta["vk_sha256"],
+           "verifying_key": str(vk_path)}
     _emit(args, doc, f"{text}\n  {r1cs.n_constraints} constraints, "
-          f"{r1cs.n_constraints / values:.1f} per value; verifying key sha256 {meta['vk_sha256'][:16]}")
+          f"{r1cs.n_constraints / values:.1f} per value; verifying key sha256 {meta['vk_sha256'][:16]}\n"
+          f"  verifiers pin it with: --vk {vk_path}")
     return 0
 
 
@@ -134,26 +143,35 @@ def write_sample_dataset(path: Path, rows: int) -> None:
 
 
 def cmd_demo(args) -> int:
-    """The main job on the embedded default: a local ledger file, CPU unless a GPU is usable."""
+    """The main job on the embedded default: a local ledger file, CPU unless a GPU is usable. It plays
+    the two roles a proof needs: an auditor makes the keys and pins them, a data owner proves."""
+    from pipeline.cli import main
+
     ledger_path = Path(args.ledger)
     dataset = ledger_path.parent / "sample-sales.csv"
+    auditor_keys = ledger_path.parent / "auditor-keys"
+    rows = min(args.chunk_rows, args.rows)
+    shape = f"r{rows}-c2-k20-t9"
     if not dataset.exists():
         write_sample_dataset(dataset, args.rows)
         print(f"zkp-ledger demo: wrote a sample dataset {dataset} ({args.rows} rows)", file=sys.stderr)
     if not ledger_path.exists():
-        from pipeline.cli import main
         main(["init", "--ledger", str(ledger_path)])
-    prove_args = ["prove", str(dataset), "--ledger", str(ledger_path), "--name", "sample-sales",
-                  "--columns", "amount,quantity", "--scale", "amount=2", "--range", "amount=0:10000,quantity=0:100",
-                  "--range-bits", "20", "--chunk-rows", str(args.chunk_rows), "--device", args.device]
-    from pipeline.cli import main
-    print("$ zkp-ledger " + " ".join(prove_args))
-    code = main(prove_args)
-    if code:
-        return code
-    for step in (["verify", "sample-sales@latest", "--ledger", str(ledger_path), "--data", str(dataset)],
-                 ["audit", "--proofs", "--ledger", str(ledger_path)]):
-        print("$ zkp-ledger " + " ".join(step))
+    steps = [
+        ("auditor: make the Groth16 keys (the data owner never learns their secrets)",
+         ["setup", "--shape", shape, "--out", str(auditor_keys)]),
+        ("data owner: prove two columns with the auditor's proving key",
+         ["prove", str(dataset), "--ledger", str(ledger_path), "--name", "sample-sales", "--columns", "amount,quantity",
+          "--scale", "amount=2", "--range", "amount=0:10000,quantity=0:100", "--range-bits", "20",
+          "--chunk-rows", str(rows), "--device", args.device, "--keys", str(auditor_keys)]),
+        ("auditor: verify with the key it pinned, and against the data",
+         ["verify", "sample-sales@latest", "--ledger", str(ledger_path), "--data", str(dataset),
+          "--vk", str(auditor_keys / shape / "verifying.key")]),
+        ("auditor: audit the whole ledger and every proof",
+         ["audit", "--proofs", "--ledger", str(ledger_path), "--trusted-keys", str(auditor_keys)]),
+    ]
+    for role, step in steps:
+        print(f"# {role}\n$ zkp-ledger " + " ".join(step), flush=True)
         code = main(step)
         if code:
             return code
@@ -187,11 +205,16 @@ def register(subparsers, common) -> None:
     p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
     p.add_argument("--tag")
     p.add_argument("--parent", help="lineage: the entry this dataset derives from")
+    p.add_argument("--keys", metavar="DIR", help="take the keys of this shape from DIR (made by `setup --out DIR` or "
+                   "a ceremony), never make them; default: the ledger's keys/ folder, made on first use by a "
+                   "one-party setup that verifiers cannot trust unless they made it")
     p.set_defaults(func=cmd_prove)
 
     p = subparsers.add_parser("demo", parents=[common], help="prove, verify and audit a generated sample dataset",
                               description="The main job end to end on a sample sales table written beside the "
-                              "ledger (default ./zkp-ledger/): init, prove two columns, verify with the data, audit.")
+                              "ledger (default ./zkp-ledger/): init; the auditor makes keys; the data owner proves "
+                              "two columns with them; the auditor verifies with the pinned key and the data, "
+                              "and audits.")
     p.add_argument("--rows", type=_positive, default=2000, help="rows of the sample dataset (default 2000)")
     p.add_argument("--chunk-rows", type=_positive, default=256, help="rows per proof (default 256)")
     p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
@@ -202,6 +225,8 @@ def register(subparsers, common) -> None:
                               "statistics circuit shape; keys are stored beside the ledger and reused.")
     p.add_argument("--shape", required=True, help="rows=R,columns=C,bits=K[,width=T] or r1024-c2-k32-t9")
     p.add_argument("--force", action="store_true", help="make new keys even if some exist")
+    p.add_argument("--out", metavar="DIR", help="key folder to write (default: the ledger's keys/ folder); give "
+                   "the proving key to the data owner (prove --keys DIR) and pin the verifying key (--vk)")
     p.set_defaults(func=cmd_setup)
 
     p = subparsers.add_parser("export", parents=[common], help="write an entry's proofs as snarkjs JSON")

@@ -1,0 +1,96 @@
+"""Verifiers trust the verifying keys they pinned, never the key an entry names (issue 9, part 1)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from pipeline.cli import main as cli
+
+SHAPE = "r4-c1-k8-t3"
+PROVE = ["--columns", "v", "--range", "v=0:200", "--range-bits", "8", "--chunk-rows", "4", "--width", "3",
+         "--device", "cpu"]
+
+
+def run(capsys, *argv) -> tuple[int, str, str]:
+    capsys.readouterr()
+    code = cli([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory):
+    """A data owner's ledger with one entry proved under keys it made itself, and one proved under
+    keys an auditor made (setup --out) and handed over."""
+    root = tmp_path_factory.mktemp("trust")
+    ledger = root / "owner" / "ledger.jsonl"
+    data = root / "d.csv"
+    data.write_text("v\n" + "".join(f"{x}\n" for x in (3, 14, 15, 92, 65, 35)))
+    auditor = root / "auditor-keys"
+    assert cli(["init", "--ledger", str(ledger), "--no-key"]) == 0
+    assert cli(["prove", str(data), "--ledger", str(ledger), "--name", "self", *PROVE]) == 0
+    assert cli(["setup", "--shape", SHAPE, "--out", str(auditor)]) == 0
+    assert cli(["prove", str(data), "--ledger", str(ledger), "--name", "audited", "--keys", str(auditor), *PROVE]) == 0
+    return {"ledger": ledger, "data": data, "own": ledger.parent / "keys", "auditor": auditor,
+            "auditor_vk": auditor / SHAPE / "verifying.key", "own_vk": ledger.parent / "keys" / SHAPE / "verifying.key"}
+
+
+def test_verify_without_a_trust_root_fails_and_says_how_to_pin(world, capsys):
+    code, _, err = run(capsys, "verify", "audited@1", "--ledger", world["ledger"])
+    assert code == 1 and "no trusted verifying key" in err and "--vk" in err and "--trusted-keys" in err
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_trusting_the_entry_key_warns(world, capsys):
+    code, out, _ = run(capsys, "verify", "self@1", "--ledger", world["ledger"], "--trust-entry-key")
+    assert code == 0 and "NOT pinned" in out and "WARNING" in out and "proves nothing" in out
+
+
+def test_pinned_key_by_file_hash_or_snarkjs_json(world, capsys, tmp_path):
+    ledger = world["ledger"]
+    code, out, _ = run(capsys, "verify", "audited@1", "--ledger", ledger, "--vk", world["auditor_vk"])
+    assert code == 0 and "pinned by --vk" in out and "WARNING" not in out
+    vk_hash = json.loads(run(capsys, "show", "audited@1", "--ledger", ledger, "--json")[1])["entry"]["circuit"]["vk_hash"]
+    assert run(capsys, "verify", "audited@1", "--ledger", ledger, "--vk", vk_hash)[0] == 0
+    assert run(capsys, "export", "audited@1", "--ledger", ledger, "--out", tmp_path / "x")[0] == 0
+    code, out, _ = run(capsys, "verify", "audited@1", "--ledger", ledger, "--vk", tmp_path / "x" / "verification_key.json")
+    assert code == 0 and "pinned by --vk" in out
+
+
+def test_a_key_the_verifier_did_not_pin_is_refused(world, capsys):
+    # the owner's self-made key: whoever ran that setup could forge, so the auditor's pin refuses it
+    code, _, err = run(capsys, "verify", "self@1", "--ledger", world["ledger"], "--vk", world["auditor_vk"])
+    assert code == 1 and "is not among the keys you trust" in err
+    code, _, err = run(capsys, "verify", "audited@1", "--ledger", world["ledger"], "--vk", world["own_vk"])
+    assert code == 1 and "is not among the keys you trust" in err
+    code, _, err = run(capsys, "verify", "self@1", "--ledger", world["ledger"], "--vk", "ab" * 32, "--trust-entry-key")
+    assert code == 1 and "is not among the keys you trust" in err      # a pin outranks --trust-entry-key
+
+
+def test_audit_proofs_needs_a_trust_root(world, capsys):
+    code, out, err = run(capsys, "audit", "--proofs", "--ledger", world["ledger"])
+    assert code == 1 and "no trusted verifying key" in out + err
+    code, out, err = run(capsys, "audit", "--proofs", "--ledger", world["ledger"], "--trusted-keys", world["auditor"])
+    assert code == 1 and "is not among the keys you trust" in out + err            # the self-proved entry
+    code, out, _ = run(capsys, "audit", "--proofs", "--ledger", world["ledger"], "--trusted-keys", world["auditor"],
+                       "--trusted-keys", world["own"])
+    assert code == 0, out
+
+
+def test_bad_trust_options_are_one_line_errors(world, capsys, tmp_path):
+    for option, message in ((["--vk", "nonsense"], "not a verifying key file nor a 64-hex-digit"),
+                            (["--trusted-keys", tmp_path / "none"], "not a folder"),
+                            (["--trusted-keys", tmp_path], "no verifying key")):
+        code, _, err = run(capsys, "verify", "audited@1", "--ledger", world["ledger"], *option)
+        assert code == 1 and message in err and len(err.strip().splitlines()) == 1
+
+
+def test_prove_with_a_key_folder_never_makes_keys(world, capsys, tmp_path):
+    empty = tmp_path / "keys"
+    empty.mkdir()
+    code, _, err = run(capsys, "prove", world["data"], "--ledger", world["ledger"], "--name", "x", "--keys", empty, *PROVE)
+    assert code == 1 and f"no keys for shape {SHAPE}" in err
+    assert not any(empty.iterdir())

@@ -150,6 +150,7 @@ def cmd_demo(args) -> int:
     ledger_path = Path(args.ledger)
     dataset = ledger_path.parent / "sample-sales.csv"
     auditor_keys = ledger_path.parent / "auditor-keys"
+    kept = ledger_path.parent / "auditor-kept.note"
     rows = min(args.chunk_rows, args.rows)
     shape = f"r{rows}-c2-k20-t9"
     if not dataset.exists():
@@ -167,8 +168,11 @@ def cmd_demo(args) -> int:
         ("auditor: verify with the key it pinned, and against the data",
          ["verify", "sample-sales@latest", "--ledger", str(ledger_path), "--data", str(dataset),
           "--vk", str(auditor_keys / shape / "verifying.key")]),
-        ("auditor: audit the whole ledger and every proof",
-         ["audit", "--proofs", "--ledger", str(ledger_path), "--trusted-keys", str(auditor_keys)]),
+        ("data owner: sign the tree head; the auditor keeps a copy and the owner's public key",
+         ["checkpoint", "--ledger", str(ledger_path), "--out", str(kept)]),
+        ("auditor: audit the whole ledger and every proof against the kept checkpoint and pinned keys",
+         ["audit", "--proofs", "--ledger", str(ledger_path), "--trusted-keys", str(auditor_keys),
+          "--vkey", str(ledger_path.parent / "keys" / "signer.key.pub"), "--checkpoint", str(kept)]),
     ]
     for role, step in steps:
         print(f"# {role}\n$ zkp-ledger " + " ".join(step), flush=True)

@@ -91,9 +91,20 @@ def _parse_errors(path: Path, first_row):
                          f"({str(exc).strip().splitlines()[-1]}); fix the file") from None
 
 
-def iter_encoded_partitions(path: Path, encodings: list[ColumnEncoding],
-                            blocksize: int = DEFAULT_BLOCKSIZE) -> Iterator[tuple[int, np.ndarray, np.ndarray]]:
-    """(first_row, values (rows, cols) int64, nulls (rows, cols) bool) per partition, in order."""
+def compute_in_order(parts) -> Iterator:
+    """The partitions' frames one at a time, in this process (the default `compute`)."""
+    for part in parts:
+        yield part.compute(scheduler="sync")
+
+
+def iter_encoded_partitions(path: Path, encodings: list[ColumnEncoding], blocksize: int = DEFAULT_BLOCKSIZE,
+                            compute=compute_in_order) -> Iterator[tuple[int, np.ndarray, np.ndarray]]:
+    """(first_row, values (rows, cols) int64, nulls (rows, cols) bool) per partition, in order.
+
+    `compute(delayed partitions) -> iterator of pandas frames, in order` reads the partitions: in
+    this process by default, as tasks on a Dask cluster in batch jobs (pipeline.batch.tasks).
+    Encoding happens here, so every error names its exact row.
+    """
     path = Path(path)
     fmt = detect_format(path)
     names = [e.name for e in encodings]
@@ -104,9 +115,12 @@ def iter_encoded_partitions(path: Path, encodings: list[ColumnEncoding],
     first_row = 1
     with _parse_errors(path, lambda: first_row):
         parts = _partitions(path, fmt, names, blocksize)
-    for part in parts:
+    frames = compute(parts)
+    while True:
         with _parse_errors(path, lambda: first_row):
-            frame = part.compute(scheduler="sync")
+            frame = next(frames, None)
+        if frame is None:
+            break
         rows = len(frame)
         values = np.empty((rows, len(names)), np.int64)
         nulls = np.empty((rows, len(names)), bool)
@@ -118,7 +132,7 @@ def iter_encoded_partitions(path: Path, encodings: list[ColumnEncoding],
 
 
 def iter_chunks(path: Path, encodings: list[ColumnEncoding], chunk_rows: int,
-                blocksize: int = DEFAULT_BLOCKSIZE) -> Iterator[Chunk]:
+                blocksize: int = DEFAULT_BLOCKSIZE, compute=compute_in_order) -> Iterator[Chunk]:
     """Fixed-size chunks of `chunk_rows` rows across partition boundaries; the last may be short."""
     if chunk_rows < 1:
         raise InputError(f"--chunk-rows must be at least 1, got {chunk_rows}")
@@ -126,7 +140,7 @@ def iter_chunks(path: Path, encodings: list[ColumnEncoding], chunk_rows: int,
     buf_vals = np.zeros((chunk_rows, ncols), np.int64)
     buf_nulls = np.zeros((chunk_rows, ncols), bool)
     filled, index, chunk_first = 0, 0, 1
-    for first_row, values, nulls in iter_encoded_partitions(path, encodings, blocksize):
+    for first_row, values, nulls in iter_encoded_partitions(path, encodings, blocksize, compute):
         pos = 0
         while pos < len(values):
             if filled == 0:

@@ -21,14 +21,16 @@ from decimal import Decimal, localcontext
 from fractions import Fraction
 from pathlib import Path
 
+import blake3
 import numpy as np
 
 from ledger import Entry, Ledger, canonical_json
 from pipeline import __version__
-from pipeline.circuit.statistics import STATEMENT, DatasetBinding, MaskChain, Shape, chunk_witness, circuit, signed
+from pipeline.circuit.statistics import (STATEMENT, ChunkStatement, DatasetBinding, Mask, MaskChain, Shape, chunk_witness, circuit,
+                                         signed)
 from pipeline.encoding import ColumnEncoding, column_encodings
-from pipeline.errors import InputError
-from pipeline.ingest import DEFAULT_BLOCKSIZE, detect_format, iter_chunks
+from pipeline.errors import InputError, ProofError
+from pipeline.ingest import DEFAULT_BLOCKSIZE, compute_in_order, detect_format, iter_chunks
 from pipeline.keystore import KeyStore
 
 BUNDLE_FORMAT = "zkp-ledger/statistics-bundle/v2"
@@ -115,9 +117,96 @@ def _with_lookahead(iterable):
     yield current, True
 
 
-def prove_statistics(ledger: Ledger, request: ProveRequest) -> Entry:
-    """Prove and record; returns the appended entry. Nothing is appended on any error."""
-    from pipeline.groth16.prover import prove, qap_of
+@dataclass
+class ChunkJob:
+    """One chunk proof as a task: all a worker needs (picklable; the keys are read from `keys_dir`)."""
+
+    shape: Shape
+    keys_dir: str
+    device: str
+    index: int
+    first_row: int
+    active_rows: int
+    values: np.ndarray
+    nulls: np.ndarray
+    lo: list[int]
+    binding: DatasetBinding
+    mask_in: Mask
+    mask_out: Mask
+
+    def cache_key(self, vk_hash: str) -> str:
+        """Content address of this chunk's proof: the shape, the key, the statement's binding, place
+        and masks, and the encoded cells. Any change to one of them is another chunk."""
+        h = blake3.blake3(b"zkp-ledger chunk proof v2\0")
+        h.update(canonical_json({"shape": self.shape.key_id(), "vk": vk_hash, "binding": self.binding.elements(),
+                                 "index": self.index, "rows": self.active_rows, "lo": self.lo,
+                                 "masks": [[m.salt, *m.values] for m in (self.mask_in, self.mask_out)]}))
+        h.update(np.ascontiguousarray(self.values, dtype=np.int64).tobytes())
+        h.update(np.ascontiguousarray(self.nulls, dtype=np.uint8).tobytes())
+        return h.hexdigest()
+
+
+@dataclass
+class ChunkProof:
+    """A worker's answer: the chunk's public inputs, its 192-byte proof, the commitment's salt (private:
+    it goes to the openings), and the seconds the witness and proof took."""
+
+    index: int
+    first_row: int
+    active_rows: int
+    public_inputs: list[int]
+    proof: bytes
+    salt: int
+    seconds: float = 0.0
+
+
+_WORKER_KEYS: dict[tuple[str, Shape], tuple] = {}
+
+
+def _worker_keys(keys_dir: str, shape: Shape):
+    """(pk, r1cs) loaded once per process: the proving key is memory-mapped, so the workers of one
+    node share its pages through the page cache."""
+    from pipeline.groth16.prover import qap_of
+
+    cached = _WORKER_KEYS.get((keys_dir, shape))
+    if cached is None:
+        pk, _ = KeyStore(Path(keys_dir)).load_keys(shape)
+        r1cs = circuit(shape)
+        qap_of(r1cs)
+        cached = _WORKER_KEYS[(keys_dir, shape)] = (pk, r1cs)
+    return cached
+
+
+def prove_chunk(job: ChunkJob) -> ChunkProof:
+    """Witness and Groth16 proof of one chunk (runs in this process or on a Dask worker)."""
+    from time import perf_counter
+
+    from pipeline.groth16.prover import prove
+
+    pk, r1cs = _worker_keys(job.keys_dir, job.shape)
+    start = perf_counter()
+    z, statement, salt = chunk_witness(job.shape, job.values, job.nulls, job.active_rows, job.lo, job.binding,
+                                       job.index, job.mask_in, job.mask_out)
+    proof = prove(pk, r1cs, z, device=job.device)
+    return ChunkProof(job.index, job.first_row, job.active_rows, statement.public_inputs(), proof.to_bytes(), salt,
+                      perf_counter() - start)
+
+
+def run_in_process(jobs):
+    """The default runner: prove the chunks one after another here."""
+    for job in jobs:
+        yield prove_chunk(job)
+
+
+def prove_statistics(ledger: Ledger, request: ProveRequest, *, run=run_in_process, compute=compute_in_order,
+                     cache=None, on_chunk=None) -> Entry:
+    """Prove and record; returns the appended entry. Nothing is appended on any error.
+
+    `run(jobs) -> ChunkProofs` proves the chunks (any order; default: here, one by one; batch jobs
+    pass a Dask runner); `compute` reads the partitions (pipeline.ingest); `cache` (batch's resume
+    cache: mask_key(binding, resume), load(key, vk), store(key, proof)) keeps every finished chunk
+    proof so a killed job resumes; `on_chunk(proof, resumed)` is told of each chunk as it is done.
+    """
     from pipeline.notarize import notarize
 
     encodings = column_encodings(request.columns, request.scale, request.ranges, request.range_bits)
@@ -130,42 +219,72 @@ def prove_statistics(ledger: Ledger, request: ProveRequest) -> Entry:
                          f"of format {notarized.format}); use notarize for other data")
     # Every chunk's statement names the entry it will be: its bytes, its name and its version.
     binding = DatasetBinding(notarized.root, request.name, ledger.next_version(request.name))
-    masks = MaskChain(shape, binding)
-    pk = vk = None
-    r1cs = circuit(shape)
+    masks = MaskChain(shape, binding, cache.mask_key(binding) if cache is not None else None)
+    keys_dir = str(request.keys if request.keys is not None else key_store(ledger).folder)
     lo = [e.lo for e in encodings]
-    chunks, salts = [], []
-    totals = np.zeros((3, shape.columns), dtype=object)
-    rows = 0
-    for chunk, last in _with_lookahead(iter_chunks(dataset, encodings, shape.rows, request.blocksize)):
-        i = chunk.index
-        z, statement, salt = chunk_witness(shape, chunk.values, chunk.nulls, chunk.active_rows, lo, binding, i,
-                                           masks.before(i), masks.after(i, last))
-        if pk is None:   # keys only once the first chunk encoded cleanly
-            pk, vk = proving_keys(ledger, request, shape)
-            qap_of(r1cs)
-        proof = prove(pk, r1cs, z, device=request.device)
-        chunks.append({"index": i, "first_row": chunk.first_row, "rows": chunk.active_rows,
-                       "public_inputs": [str(v) for v in statement.public_inputs()],
-                       "proof": base64.b64encode(proof.to_bytes()).decode()})
-        salts.append(str(salt))
-        # Masked sums: each alone is uniform; summed mod r over all chunks they are the exact totals.
-        totals += np.array([statement.masked_sums, statement.masked_squares, statement.masked_nulls], dtype=object)
-        rows += chunk.active_rows
+    vk = None
+    proofs: dict[int, ChunkProof] = {}
+    cache_keys: dict[int, str] = {}
+    rows_done = 0
+
+    def done(proof: ChunkProof, resumed: bool) -> None:
+        nonlocal rows_done
+        proofs[proof.index] = proof
+        rows_done += proof.active_rows
+        if on_chunk is not None:
+            on_chunk(proof, resumed)
         if request.progress is not None:
-            request.progress(rows, notarized.rows)
+            request.progress(rows_done, notarized.rows)
+
+    def jobs():
+        nonlocal vk
+        for chunk, last in _with_lookahead(iter_chunks(dataset, encodings, shape.rows, request.blocksize, compute)):
+            if vk is None:   # keys only once the first chunk encoded cleanly
+                _, vk = proving_keys(ledger, request, shape)
+            i = chunk.index
+            job = ChunkJob(shape, keys_dir, request.device, i, chunk.first_row, chunk.active_rows, chunk.values,
+                           chunk.nulls, lo, binding, masks.before(i), masks.after(i, last))
+            if cache is not None:
+                cache_keys[i] = job.cache_key(vk.digest())
+                cached = cache.load(cache_keys[i], vk)
+                if cached is not None:
+                    done(cached, resumed=True)
+                    continue
+            yield job
+
+    for proof in run(jobs()):
+        if cache is not None:
+            cache.store(cache_keys[proof.index], proof)
+        done(proof, resumed=False)
+    rows = sum(p.active_rows for p in proofs.values())
+    if sorted(proofs) != list(range(len(proofs))):
+        raise ProofError(f"{dataset}: chunk proofs {sorted(set(range(max(proofs) + 1)) - set(proofs))} are missing")
     if notarized.rows is not None and rows != notarized.rows:
         raise InputError(f"{dataset}: read {rows} rows through Dask but notarize counted {notarized.rows}; "
                          "the file changed while it was proved, or it has blank lines")
+    return _append_entry(ledger, request, encodings, shape, notarized, binding, masks, vk,
+                         [proofs[i] for i in range(len(proofs))])
 
+
+def _append_entry(ledger: Ledger, request: ProveRequest, encodings, shape: Shape, notarized, binding, masks, vk,
+                  proofs: list[ChunkProof]) -> Entry:
+    """Write the bundle, the key and the openings, then append the one entry (checked version)."""
+    chunks = [{"index": p.index, "first_row": p.first_row, "rows": p.active_rows,
+               "public_inputs": [str(v) for v in p.public_inputs], "proof": base64.b64encode(p.proof).decode()}
+              for p in proofs]
+    # Masked sums: each alone is uniform; summed mod r over all chunks they are the exact totals.
+    statements = [ChunkStatement.from_public_inputs(p.public_inputs, shape.columns) for p in proofs]
+    totals = [[sum(st.masked_sums[j] for st in statements), sum(st.masked_squares[j] for st in statements),
+               sum(st.masked_nulls[j] for st in statements)] for j in range(shape.columns)]
     bundle = {"format": BUNDLE_FORMAT, "statement": STATEMENT, "shape": shape.describe(), "vk_sha256": vk.digest(),
               "binding": {"root": binding.root, "name": binding.name, "version": binding.version}, "chunks": chunks}
     bundle_hash = ledger.put_object(canonical_json(bundle))
     vk_object = ledger.put_object(vk.to_bytes())
-    _write_openings(ledger, bundle_hash, {"salts": salts, "mask_key": masks.key.hex()})
+    _write_openings(ledger, bundle_hash, {"salts": [str(p.salt) for p in proofs], "mask_key": masks.key.hex()})
+    rows = sum(p.active_rows for p in proofs)
     statistics = {}
-    for j, enc in enumerate(encodings):
-        s, q, n_null = (signed(int(x)) for x in totals[:, j])
+    for enc, total in zip(encodings, totals):
+        s, q, n_null = (signed(x) for x in total)
         statistics[enc.name] = column_statistics(enc, shape.range_bits, rows - n_null, n_null, s, q)
     record = {
         "kind": "statistics", "name": request.name, "tag": request.tag, "tool": f"zkp-ledger {__version__}",
@@ -175,7 +294,7 @@ def prove_statistics(ledger: Ledger, request: ProveRequest) -> Entry:
         "statistics": statistics,
         "circuit": {"name": STATEMENT, "shape": shape.describe(), "key_id": shape.key_id(),
                     "vk_hash": vk.digest(), "vk_object": vk_object, "setup": vk.label,
-                    "chunks": len(chunks), "constraints_per_chunk": r1cs.n_constraints},
+                    "chunks": len(chunks), "constraints_per_chunk": circuit(shape).n_constraints},
         "proof_bundle": bundle_hash,
     }
     if request.parent is not None:

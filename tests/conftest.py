@@ -86,3 +86,123 @@ def npm_tools() -> dict[str, Path]:
         if proc.returncode != 0 or not all(p.exists() for p in tools.values()):
             missing(f"npm install snarkjs circom2 failed: {proc.stderr.strip()[-300:]}")
     return tools
+
+
+# --- Integrations of batch proving: a one-node SLURM, a Pushgateway and a Prometheus ----------------
+
+SLURM_UP_SCRIPT = REPO_ROOT / "slurm" / "local-cluster.sh"
+
+
+@pytest.fixture(scope="session")
+def slurm_cluster() -> str:
+    """The node name of a one-node SLURM brought up (or found up) by slurm/local-cluster.sh.
+
+    The daemons stay up after the session: the script is idempotent and the next run reuses them.
+    """
+    for tool in ("sbatch", "sinfo", "squeue", "scontrol"):
+        require_tool(tool)
+    if not (shutil.which("slurmctld") or Path("/usr/sbin/slurmctld").exists()):
+        missing("'slurmctld' is not installed (bash .ci/run installs slurm-wlm munge)")
+    up = subprocess.run(["sinfo", "-h", "-N", "-o", "%t"], capture_output=True, text=True, timeout=30)
+    if not (up.returncode == 0 and up.stdout.split()[:1] in (["idle"], ["mix"], ["alloc"])):
+        if os.geteuid() != 0:
+            missing("SLURM is not running and slurm/local-cluster.sh needs root to start it")
+        env = {**os.environ, "ZKP_SLURM_NO_INSTALL": "1",
+               "PATH": os.environ.get("PATH", "") + ":/usr/sbin:/sbin"}
+        proc = subprocess.run(["bash", str(SLURM_UP_SCRIPT)], capture_output=True, text=True, timeout=300, env=env)
+        if proc.returncode != 0:
+            pytest.fail(f"slurm/local-cluster.sh failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
+    nodes = subprocess.run(["sinfo", "-h", "-N", "-o", "%N"], capture_output=True, text=True, timeout=30)
+    return nodes.stdout.split()[0]
+
+
+def free_loopback_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def http_get(url: str, timeout: float = 5.0) -> tuple[int, str]:
+    import urllib.error
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as err:
+        return err.code, err.read().decode(errors="replace")
+
+
+class _Daemon:
+    """A server process on a loopback port, its log in a file; `stop` terminates and reaps it."""
+
+    def __init__(self, argv: list[str], log: Path, ready_url: str, name: str):
+        self.name, self.log, self.ready_url = name, log, ready_url
+        self._log_file = open(log, "wb")
+        self.proc = subprocess.Popen(argv, stdout=self._log_file, stderr=subprocess.STDOUT,
+                                     stdin=subprocess.DEVNULL)
+
+    def wait_ready(self, timeout: float = 60.0) -> None:
+        import time
+
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                break
+            try:
+                if http_get(self.ready_url, timeout=2)[0] == 200:
+                    return
+            except OSError:
+                pass
+            time.sleep(0.2)
+        self.stop()
+        pytest.fail(f"{self.name} did not become ready at {self.ready_url} "
+                    f"(exit {self.proc.returncode}):\n{self.log.read_text(errors='replace')[-2000:]}")
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=20)
+        self._log_file.close()
+
+
+@pytest.fixture
+def pushgateway(tmp_path) -> str:
+    """The URL of a real Prometheus Pushgateway (Debian prometheus-pushgateway) on a loopback port."""
+    exe = require_tool("prometheus-pushgateway")
+    port = free_loopback_port()
+    daemon = _Daemon([exe, f"--web.listen-address=127.0.0.1:{port}"], tmp_path / "pushgateway.log",
+                     f"http://127.0.0.1:{port}/-/ready", "prometheus-pushgateway")
+    try:
+        daemon.wait_ready()
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        daemon.stop()
+
+
+@pytest.fixture
+def prometheus(tmp_path, pushgateway) -> str:
+    """The URL of a real Prometheus that scrapes `pushgateway` every second (honor_labels)."""
+    exe = require_tool("prometheus")
+    port = free_loopback_port()
+    target = pushgateway.removeprefix("http://")
+    config = tmp_path / "prometheus.yml"
+    config.write_text(
+        "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n"
+        "scrape_configs:\n"
+        "  - job_name: pushgateway\n    honor_labels: true\n"
+        f"    static_configs:\n      - targets: ['{target}']\n")
+    daemon = _Daemon([exe, f"--config.file={config}", f"--storage.tsdb.path={tmp_path / 'tsdb'}",
+                      f"--web.listen-address=127.0.0.1:{port}"], tmp_path / "prometheus.log",
+                     f"http://127.0.0.1:{port}/-/ready", "prometheus")
+    try:
+        daemon.wait_ready()
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        daemon.stop()

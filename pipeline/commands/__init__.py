@@ -10,5 +10,6 @@ COMMAND_MODULES = [
     "pipeline.commands.ledger_commands",
     "pipeline.commands.proof_commands",
     "pipeline.commands.snarkjs_commands",
+    "pipeline.commands.ceremony_commands",
     "pipeline.commands.bench_commands",
 ]

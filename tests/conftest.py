@@ -206,3 +206,51 @@ def prometheus(tmp_path, pushgateway) -> str:
         yield f"http://127.0.0.1:{port}"
     finally:
         daemon.stop()
+
+
+# A two-dataset batch manifest of tiny CSVs in the smallest circuit shape: one column per dataset,
+# 4 rows per chunk, 8-bit range checks, Poseidon width 3 (shape r4-c1-k8-t3).
+TINY_SHAPE = "r4-c1-k8-t3"
+TINY_DATASETS = {"sales": ("amount", [12, 0, 255, 7, 99, 31]), "stock": ("qty", [5, 1, 200, 64, 3])}
+
+
+def zkp_ledger_exe() -> Path:
+    """The zkp-ledger console script of the Python running the tests (the project's venv)."""
+    import sys
+
+    exe = Path(sys.executable).parent / "zkp-ledger"
+    if not exe.exists():
+        pytest.fail(f"no zkp-ledger beside {sys.executable}: pip install -e '.[test]'")
+    return exe
+
+
+def write_tiny_manifest(folder: Path, cluster: dict | None = None) -> Path:
+    """Write the tiny CSVs and their manifest into `folder`; returns the manifest's path."""
+    folder.mkdir(parents=True, exist_ok=True)
+    lines = []
+    for name, (column, values) in TINY_DATASETS.items():
+        (folder / f"{name}.csv").write_text(f"{column}\n" + "".join(f"{v}\n" for v in values))
+        lines += ["[[dataset]]", f'path = "{name}.csv"', f'name = "{name}"', f'columns = ["{column}"]',
+                  f'range = {{ {column} = "0:255" }}', "range_bits = 8", "chunk_rows = 4", "width = 3", ""]
+    if cluster:
+        lines.append("[cluster]")
+        for key, value in cluster.items():
+            lines.append(f"{key} = {value!r}" if isinstance(value, str) else f"{key} = {value}")
+        lines = [line.replace("'", '"') for line in lines]
+    manifest = folder / "manifest.toml"
+    manifest.write_text("\n".join(lines) + "\n")
+    return manifest
+
+
+@pytest.fixture(scope="session")
+def tiny_keys(tmp_path_factory) -> Path:
+    """A key folder with the Groth16 keys of TINY_SHAPE, made once per session with `setup --out`."""
+    keys = tmp_path_factory.mktemp("tiny-keys") / "keys"
+    run([zkp_ledger_exe(), "setup", "--shape", TINY_SHAPE, "--out", keys], timeout=600)
+    return keys
+
+
+def new_ledger(folder: Path) -> Path:
+    ledger = folder / "ledger" / "ledger.jsonl"
+    run([zkp_ledger_exe(), "init", "--ledger", ledger])
+    return ledger

@@ -110,14 +110,17 @@ if [ "${conf_changed:-0}" = 1 ] && pgrep -x slurmctld >/dev/null; then
   pkill_pidfile /run/slurm/slurmctld.pid
   for _ in $(seq 100); do pgrep -x slurmctld >/dev/null || pgrep -x slurmd >/dev/null || break; sleep 0.1; done
 fi
-if ! pgrep -x slurmctld >/dev/null; then
-  say "starting slurmctld"
-  slurmctld
-fi
-if ! pgrep -x slurmd >/dev/null; then
-  say "starting slurmd"
-  slurmd
-fi
+start_daemons() {
+  if ! pgrep -x slurmctld >/dev/null; then
+    say "starting slurmctld"
+    slurmctld
+  fi
+  if ! pgrep -x slurmd >/dev/null; then
+    say "starting slurmd"
+    slurmd
+  fi
+}
+start_daemons
 
 # 5. Wait for the node to be idle (or busy with jobs: mixed/allocated also means it is up).
 deadline=$((SECONDS + WAIT_S))
@@ -133,6 +136,7 @@ while :; do
         resumed=1
       fi ;;
   esac
+  start_daemons  # one that was shutting down when first looked at has gone by now
   [ "$SECONDS" -lt "$deadline" ] || die "node not idle after ${WAIT_S}s (state '${state:-no answer}'; see /var/log/slurm/)"
   sleep 0.5
 done

@@ -1,12 +1,15 @@
 """Which Groth16 verifying keys a verifier trusts: the keys it pinned, never the one an entry names.
 
 Whoever made a key knows its setup secrets and can prove anything under it, so a proof means only
-as much as the verifier's reason to trust the key. A verifier pins keys by
-  --vk FILE      a zkp-ledger verifying key (`verifying.key`) or a snarkjs verification_key.json;
-  --vk SHA256    the hex SHA-256 of a zkp-ledger verifying key (the `vk_hash` an entry records,
-                 printed by `setup` and `keys import`), or of a key's points (`points_digest`);
-  --trusted-keys DIR   every verifying key under DIR (`verifying.key`, `*.vk`, snarkjs `*.json`).
-Keys match by their points (α, β, γ, δ, IC), so the same ceremony key pins alike from either file.
+as much as the verifier's reason to trust the key. A pin fixes the key's points AND the circuit
+they were made for (a key's points alone say nothing of its circuit: a cheat could relabel a
+pinned key for another shape). A verifier pins keys by
+  --vk FILE            a zkp-ledger verifying key (`verifying.key`: points and circuit digest);
+  --vk FILE.json@SHAPE a snarkjs verification_key.json and the statistics shape it was made for
+                       (e.g. `@r1024-c4-k32-t9`; the JSON names no circuit);
+  --vk SHA256          the hex SHA-256 of a zkp-ledger verifying key (the `vk_hash` an entry
+                       records, printed by `setup` and `keys import`);
+  --trusted-keys DIR   every zkp-ledger verifying key under DIR (`verifying.key`, `*.vk`).
 `--trust-entry-key` accepts the entry's own key instead, with a warning that the result proves
 nothing against whoever made that key.
 """
@@ -25,7 +28,7 @@ from pipeline.groth16.keys import VerifyingKey
 HEX64 = re.compile(r"^[0-9a-f]{64}$")
 ENTRY_KEY_WARNING = ("verified against the entry's own verifying key (--trust-entry-key): this proves nothing "
                      "against whoever made that key; pin a key you trust with --vk or --trusted-keys")
-HOW_TO_PIN = ("pin the verifying key you trust with --vk FILE|SHA256 (repeatable) or --trusted-keys DIR "
+HOW_TO_PIN = ("pin the verifying key you trust with --vk FILE|FILE.json@SHAPE|SHA256 (repeatable) or --trusted-keys DIR "
               "(e.g. the keys/ folder of the setup you ran or the ceremony you took part in); "
               "--trust-entry-key accepts the entry's own key, which proves nothing against whoever made it")
 
@@ -39,84 +42,98 @@ def points_digest(vk: VerifyingKey) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def read_verifying_key(path: Path) -> VerifyingKey:
-    """A verifying key file of either format; InputError/ProofError when it is neither or malformed."""
+def read_pin(item: str) -> VerifyingKey:
+    """The key a `--vk FILE` or `--vk FILE.json@SHAPE` names, with its circuit digest; InputError when
+    the file is neither format, or a snarkjs JSON comes without its shape."""
+    path, _, shape_text = item.rpartition("@") if "@" in item and not Path(item).is_file() else (item, "", "")
     data = Path(path).read_bytes()
     if data[:4] == b"ZKVK":
+        if shape_text:
+            raise InputError(f"--vk {item}: a zkp-ledger verifying key names its circuit itself; drop @{shape_text}")
         return VerifyingKey.from_bytes(data, what=f"verifying key {path}")
     try:
         doc = json.loads(data)
     except (UnicodeDecodeError, json.JSONDecodeError):
-        raise InputError(f"{path}: neither a zkp-ledger verifying key nor a snarkjs verification_key.json") from None
+        raise InputError(f"--vk {path}: neither a zkp-ledger verifying key nor a snarkjs verification_key.json") from None
+    if not shape_text:
+        raise InputError(f"--vk {path}: a snarkjs verification_key.json names no circuit; give the shape it was made "
+                         f"for, e.g. --vk {path}@r1024-c4-k32-t9")
+    from pipeline.circuit.statistics import Shape, circuit
     from pipeline.snarkjs.json_io import vk_from_json
 
-    return vk_from_json(doc, what=str(path))
-
-
-def _is_snarkjs_vk(path: Path) -> bool:
-    """A .json file in a trusted folder counts when it is a snarkjs verification key (other metadata is not)."""
-    if path.suffix != ".json":
-        return False
-    try:
-        doc = json.loads(path.read_text())
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
-        return False
-    return isinstance(doc, dict) and doc.get("protocol") == "groth16" and "vk_alpha_1" in doc
+    vk = vk_from_json(doc, what=str(path))
+    vk.circuit_digest = circuit(Shape.parse(shape_text)).digest()
+    return vk
 
 
 @dataclass
 class KeyTrust:
-    """The verifying keys a verifier trusts (by points digest and by zkp-ledger key hash)."""
+    """The verifying keys a verifier trusts: full key hashes, and (points, circuit digest) pairs."""
 
-    digests: set[str] = field(default_factory=set)      # points digests and full-encoding hashes
-    sources: dict[str, str] = field(default_factory=dict)   # digest -> where it was pinned
+    hashes: set[str] = field(default_factory=set)
+    pairs: set[tuple[str, str]] = field(default_factory=set)
+    sources: dict = field(default_factory=dict)          # pin -> where it was given
     trust_entry_key: bool = False
+    allow_v1: bool = False                               # accept entries of the weak statement v1
+    warnings: list[str] = field(default_factory=list)   # about the pins themselves (say them once)
 
     @classmethod
     def from_options(cls, vk: list[str] | None = None, trusted_keys: list[str] | str | None = None,
-                     trust_entry_key: bool = False) -> KeyTrust:
+                     trust_entry_key: bool = False, ledger_dir: Path | None = None,
+                     allow_v1: bool = False) -> KeyTrust:
         """Trust built from `--vk` values, `--trusted-keys` folders and `--trust-entry-key`.
 
         Raises InputError for a --vk that is neither a readable key file nor 64 hex digits, and for a
-        --trusted-keys folder that does not exist or holds no verifying key.
+        --trusted-keys folder that does not exist or holds no verifying key. A pin inside `ledger_dir`
+        (the ledger being checked) adds a warning: keys kept there are the prover's own.
         """
-        trust = cls(trust_entry_key=trust_entry_key)
+        trust = cls(trust_entry_key=trust_entry_key, allow_v1=allow_v1)
+        inside = []
         for item in vk or []:
-            path = Path(item)
-            if path.is_file():
-                trust.add(read_verifying_key(path), f"--vk {item}")
-            elif HEX64.match(item.lower()):
-                trust.digests.add(item.lower())
+            if HEX64.match(item.lower()) and not Path(item).exists():
+                trust.hashes.add(item.lower())
                 trust.sources[item.lower()] = f"--vk {item.lower()[:16]}"
-            else:
+                continue
+            file = Path(item.rpartition("@")[0] if "@" in item and not Path(item).is_file() else item)
+            if not file.is_file():
                 raise InputError(f"--vk {item}: not a verifying key file nor a 64-hex-digit SHA-256")
+            trust.add(read_pin(item), f"--vk {item}")
+            inside.append(file)
         for trusted in [trusted_keys] if isinstance(trusted_keys, str) else trusted_keys or []:
             folder = Path(trusted)
             if not folder.is_dir():
                 raise InputError(f"--trusted-keys {trusted}: not a folder")
-            found = [p for p in sorted(folder.rglob("*")) if p.is_file()
-                     and (p.name == "verifying.key" or p.suffix == ".vk" or _is_snarkjs_vk(p))]
+            found = [p for p in sorted(folder.rglob("*")) if p.is_file() and (p.name == "verifying.key" or p.suffix == ".vk")]
             for path in found:
-                trust.add(read_verifying_key(path), f"--trusted-keys {path}")
+                trust.add(read_pin(str(path)), f"--trusted-keys {path}")
             if not found:
-                raise InputError(f"--trusted-keys {trusted}: no verifying key (verifying.key, *.vk, *.json) in it")
+                raise InputError(f"--trusted-keys {trusted}: no zkp-ledger verifying key (verifying.key, *.vk) in it")
+            inside.append(folder)
+        if ledger_dir is not None:
+            root = Path(ledger_dir).resolve()
+            for path in inside:
+                if root == path.resolve() or root in path.resolve().parents:
+                    trust.warnings.append(f"the pinned key {path} lies inside the ledger folder: keys there are the "
+                                          "prover's own unless you made them yourself")
         return trust
 
     def add(self, vk: VerifyingKey, source: str) -> None:
-        for digest in (points_digest(vk), vk.digest()):
-            self.digests.add(digest)
-            self.sources.setdefault(digest, source)
+        pair = (points_digest(vk), vk.circuit_digest.hex())
+        self.pairs.add(pair)
+        self.hashes.add(vk.digest())
+        self.sources.setdefault(pair, source)
+        self.sources.setdefault(vk.digest(), source)
 
     @property
     def pinned(self) -> bool:
-        return bool(self.digests)
+        return bool(self.hashes or self.pairs)
 
     def check(self, vk: VerifyingKey, where: str) -> tuple[str, list[str]]:
         """(how the key is trusted, warnings); raises ProofError for a key the verifier did not pin, and
         InputError when no trust root was given at all."""
-        for digest in (points_digest(vk), vk.digest()):
-            if digest in self.digests:
-                return f"pinned by {self.sources[digest]}", []
+        for pin in (vk.digest(), (points_digest(vk), vk.circuit_digest.hex())):
+            if pin in self.hashes or pin in self.pairs:
+                return f"pinned by {self.sources[pin]}", []
         if self.pinned:
             pinned_from = ", ".join(sorted(set(self.sources.values())))
             raise ProofError(f"{where}: its verifying key {vk.digest()[:16]} is not among the keys you trust "

@@ -30,7 +30,8 @@ BUNDLE_FORMAT = "zkp-ledger/statistics-bundle/v1"
 OPENINGS_FORMAT = "zkp-ledger/statistics-openings/v1"
 WEAKNESSES = ("statement v1 is weak: rows past n and null cells are not bound (the row count can be changed and "
               "out-of-range values can pose as nulls), chunks are not bound to their entry or position, every "
-              "chunk's sums are public, and the key is the entry's own; re-prove the dataset for a v2 entry")
+              "chunk's sums are public, and the shape an entry claims is not checked against its key's circuit; "
+              "re-prove the dataset for a v2 entry")
 
 
 def _domain_tag(shape: Shape) -> int:

@@ -38,6 +38,7 @@ from pipeline.statistics_proof import BUNDLE_FORMAT, OPENINGS_FORMAT, column_sta
 
 VERIFY_BATCH = 256
 MAX_BOUND = 1 << 63
+MAX_CONSTRAINTS = 1 << 28        # QAP domains stop at 2^31; no honest shape comes near this
 
 
 @dataclass
@@ -104,6 +105,11 @@ def check_encoding(record: dict, shape: Shape, where: str) -> list[ColumnEncodin
                              f"prove exactly (need |lo|, |hi| < 2^63 and lo <= hi <= lo + 2^{shape.range_bits} - 1)")
     if len({e.name for e in encodings}) != len(encodings):
         raise ProofError(f"{where}: a column is named twice in the encoding")
+    if columns != [e.describe() for e in encodings]:
+        raise ProofError(f"{where}: the encoding's descriptions (bounds in units) differ from its scaled bounds")
+    if shape.rows * shape.columns * (shape.range_bits + 3) > MAX_CONSTRAINTS:
+        raise ProofError(f"{where}: shape {shape.key_id()} is beyond what this verifier builds "
+                         f"(more than {MAX_CONSTRAINTS} constraints per chunk)")
     return encodings
 
 
@@ -139,6 +145,10 @@ def compare_statistics(record: dict, encodings: list[ColumnEncoding], range_bits
     """The entry's statistics must be exactly those of the proven totals [sum, squares, nulls]."""
     if rows != record.get("rows"):
         raise ProofError(f"{where}: the chunks prove {rows} rows, the entry says {record.get('rows')}")
+    stated = record.get("statistics")
+    if not isinstance(stated, dict) or set(stated) != {e.name for e in encodings}:
+        raise ProofError(f"{where}: the entry states statistics of columns {sorted(stated or {})}, the proofs cover "
+                         f"{sorted(e.name for e in encodings)}")
     for enc, (s, q, n_null) in zip(encodings, totals):
         if not 0 <= n_null <= rows or q < 0:
             raise ProofError(f"{where}: column '{enc.name}' totals are impossible ({n_null} nulls, Σv² = {q})")
@@ -159,6 +169,9 @@ def verify_statistics(ledger: Ledger, entry: Entry, data: Path | None = None, *,
     from pipeline import statistics_v1
 
     if statement == statistics_v1.STATEMENT:
+        if not trust.allow_v1:
+            raise ProofError(f"entry {entry.index} is a statistics v1 entry: {statistics_v1.WEAKNESSES}; "
+                             "pass --allow-v1 to check it anyway")
         return statistics_v1.verify(ledger, entry, data, trust)
     raise ProofError(f"entry {entry.index}: unknown statement {statement!r}; this zkp-ledger verifies "
                      f"'{STATEMENT}' and '{statistics_v1.STATEMENT}'")
@@ -178,8 +191,8 @@ def _verify_v2(ledger: Ledger, entry: Entry, data: Path | None, trust: KeyTrust)
     if bundle.get("format") != BUNDLE_FORMAT:
         raise ProofError(f"{where}: proof bundle format {bundle.get('format')!r} is not {BUNDLE_FORMAT}")
     encodings = check_encoding(record, shape, where)
+    key_trust, warnings = trust.check(vk, where)      # before building the claimed shape's circuit
     check_verifying_key(vk, shape, where)
-    key_trust, warnings = trust.check(vk, where)
     binding = entry_binding(entry)
     expected_binding = binding.elements()
     first_mask, last_mask = chain_ends(shape, binding)

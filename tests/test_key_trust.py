@@ -56,8 +56,13 @@ def test_pinned_key_by_file_hash_or_snarkjs_json(world, capsys, tmp_path):
     vk_hash = json.loads(run(capsys, "show", "audited@1", "--ledger", ledger, "--json")[1])["entry"]["circuit"]["vk_hash"]
     assert run(capsys, "verify", "audited@1", "--ledger", ledger, "--vk", vk_hash)[0] == 0
     assert run(capsys, "export", "audited@1", "--ledger", ledger, "--out", tmp_path / "x")[0] == 0
-    code, out, _ = run(capsys, "verify", "audited@1", "--ledger", ledger, "--vk", tmp_path / "x" / "verification_key.json")
+    json_vk = tmp_path / "x" / "verification_key.json"
+    code, _, err = run(capsys, "verify", "audited@1", "--ledger", ledger, "--vk", json_vk)
+    assert code == 1 and "names no circuit" in err
+    code, out, _ = run(capsys, "verify", "audited@1", "--ledger", ledger, "--vk", f"{json_vk}@{SHAPE}")
     assert code == 0 and "pinned by --vk" in out
+    code, _, err = run(capsys, "verify", "audited@1", "--ledger", ledger, "--vk", f"{json_vk}@r8-c1-k8-t3")
+    assert code == 1 and "not among the keys you trust" in err
 
 
 def test_a_key_the_verifier_did_not_pin_is_refused(world, capsys):
@@ -75,15 +80,16 @@ def test_audit_proofs_needs_a_trust_root(world, capsys):
     assert code == 1 and "no trusted verifying key" in out + err
     code, out, err = run(capsys, "audit", "--proofs", "--ledger", world["ledger"], "--trusted-keys", world["auditor"])
     assert code == 1 and "is not among the keys you trust" in out + err            # the self-proved entry
-    code, out, _ = run(capsys, "audit", "--proofs", "--ledger", world["ledger"], "--trusted-keys", world["auditor"],
-                       "--trusted-keys", world["own"])
+    code, out, err = run(capsys, "audit", "--proofs", "--ledger", world["ledger"], "--trusted-keys", world["auditor"],
+                         "--trusted-keys", world["own"])
     assert code == 0, out
+    assert "lies inside the ledger folder" in out + err          # the owner's own keys: said plainly
 
 
 def test_bad_trust_options_are_one_line_errors(world, capsys, tmp_path):
     for option, message in ((["--vk", "nonsense"], "not a verifying key file nor a 64-hex-digit"),
                             (["--trusted-keys", tmp_path / "none"], "not a folder"),
-                            (["--trusted-keys", tmp_path], "no verifying key")):
+                            (["--trusted-keys", tmp_path], "no zkp-ledger verifying key")):
         code, _, err = run(capsys, "verify", "audited@1", "--ledger", world["ledger"], *option)
         assert code == 1 and message in err and len(err.strip().splitlines()) == 1
 

@@ -376,7 +376,9 @@ def test_v1_entries_still_verify_with_a_warning(tmp_path):
     shutil.copytree(Path(__file__).parent / "data" / "ledger-v1", folder)
     ledger = Ledger.open(folder / "ledger.jsonl")
     entry = ledger.resolve("legacy@1")
-    trust = KeyTrust.from_options([entry.record["circuit"]["vk_hash"]])
+    trust = KeyTrust.from_options([entry.record["circuit"]["vk_hash"]], allow_v1=True)
+    with pytest.raises(ProofError, match="statistics v1 entry: statement v1 is weak.*--allow-v1"):
+        verify_with_trust(ledger, entry, trust=KeyTrust.from_options([entry.record["circuit"]["vk_hash"]]))
     check = verify_with_trust(ledger, entry, folder / "data.csv", trust=trust)
     assert check.statement == "zkp-ledger statistics v1" and check.data_checked and check.rows == 5
     assert check.warnings == [WEAKNESSES] and "WARNING: statement v1 is weak" in check.summary()

@@ -282,8 +282,11 @@ def test_verifying_key_with_gamma_at_infinity_is_refused(ledger, five_rows):
                             vk.circuit_digest, vk.label)
     entry = dishonest_entry(ledger, name(), data, [(values[0:2], 2), (values[2:4], 2), (values[4:], 1)],
                             vk_edit=gamma_infinity)
-    with pytest.raises(ProofError, match="gamma is the point at infinity"):
+    with pytest.raises(ProofError, match="not among the keys you trust"):      # a pin fixes every point
         verify_statistics(ledger, entry)
+    # a verifier who accepts the entry's own key still refuses this one
+    with pytest.raises(ProofError, match="gamma is the point at infinity"):
+        verify_with_trust(ledger, entry, trust=KeyTrust(trust_entry_key=True))
 
 
 def test_key_of_another_shape_is_refused(ledger, tmp_path):

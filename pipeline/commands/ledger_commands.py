@@ -51,18 +51,25 @@ def _key_trust(args):
     """The Groth16 verifying keys the user pinned (see pipeline/key_trust.py)."""
     from pipeline.key_trust import KeyTrust
 
-    return KeyTrust.from_options(args.vk, args.trusted_keys, args.trust_entry_key)
+    trust = KeyTrust.from_options(args.vk, args.trusted_keys, args.trust_entry_key, ledger_dir=Path(args.ledger).parent,
+                                  allow_v1=args.allow_v1)
+    for warning in trust.warnings:
+        print(f"zkp-ledger {args.command}: warning: {warning}", file=sys.stderr)
+    return trust
 
 
 def _add_key_trust_options(p) -> None:
-    p.add_argument("--vk", action="append", default=[], metavar="FILE|SHA256",
-                   help="a Groth16 verifying key you trust: a verifying.key or snarkjs verification_key.json "
-                   "file, or its SHA-256 (an entry's vk_hash); repeatable. Proofs under any other key fail")
+    p.add_argument("--vk", action="append", default=[], metavar="FILE|FILE.json@SHAPE|SHA256",
+                   help="a Groth16 verifying key you trust: a verifying.key file, a snarkjs verification_key.json "
+                   "with the shape it was made for (e.g. vk.json@r1024-c4-k32-t9), or the SHA-256 of a "
+                   "verifying.key (an entry's vk_hash); repeatable. Proofs under any other key fail")
     p.add_argument("--trusted-keys", action="append", default=[], metavar="DIR", help="trust every verifying key "
                    "in DIR (e.g. the keys/ folder of a setup you ran, or the keys of a ceremony you took part in); "
                    "repeatable")
     p.add_argument("--trust-entry-key", action="store_true", help="accept the key an entry carries, with a warning: "
                    "the result then proves nothing against whoever made that key")
+    p.add_argument("--allow-v1", action="store_true", help="also accept entries of the weak statement v1 (with a "
+                   "warning that names its weaknesses); by default they fail")
 
 
 def _b64(b: bytes) -> str:

@@ -26,16 +26,18 @@ def import_zkey(zkey_path, shape_text: str, ptau_path, store, allow_single_party
 
     if ptau_path is None:
         raise InputError("keys import needs --ptau: the key is checked against the powers of tau it was made from")
+    from pipeline.snarkjs.zkey_file import read_zkey_ceremony
+
     shape = Shape.parse(shape_text)
+    if not read_zkey_ceremony(zkey_path).contributions and not allow_single_party:
+        raise ProofError(f"{zkey_path}: no contribution after the initial key (δ = 1 is public); add one with "
+                         "`zkp-ledger ceremony contribute` or pass --allow-single-party for tests")
     r1cs = circuit(shape)
     say = log or (lambda _m: None)
     say(f"verifying {ptau_path}")
     phase1 = verify_ptau(ptau_path, log)
     say(f"verifying {zkey_path} against {ptau_path} and the {shape.key_id()} circuit")
     phase2 = verify_zkey(zkey_path, ptau_path, r1cs, log)
-    if phase2["contributions"] == 0 and not allow_single_party:
-        raise ProofError(f"{zkey_path}: no contribution after the initial key (δ = 1 is public); add one with "
-                         "`zkp-ledger ceremony contribute` or pass --allow-single-party for tests")
     zkey = read_zkey(zkey_path, validate=False)
     pk = zkey.pk
     names = ", ".join(n or "unnamed" for n in phase2["names"]) or "none"

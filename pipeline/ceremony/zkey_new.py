@@ -194,11 +194,37 @@ def circuit_zkey(shape_text: str, ptau_path, out_path, log=None) -> dict:
     except ValueError as exc:
         raise InputError(f"shape {shape_text!r}: {exc}") from None
     r1cs = circuit(shape)
-    ptau = read_ptau(ptau_path)
-    z = new_zkey(r1cs, ptau, log)
+    read_ptau(ptau_path)                 # a readable BLS12-381 ptau, before any work
+    z = initial_zkey(r1cs, ptau_path, log)
     out_path = Path(out_path)
     r1cs_path = out_path.with_suffix(".r1cs")
     write_r1cs(r1cs_path, r1cs)
     write_zkey_file(out_path, z, NEW_ZKEY_ORDER)
     return {"shape": shape.key_id(), "zkey": str(out_path), "r1cs": str(r1cs_path), "constraints": r1cs.n_constraints,
             "domain": z.domain_size, "cs_hash": z.cs_hash.hex()}
+
+
+def initial_zkey(r1cs, ptau_path, log=None) -> ZkeyFile:
+    """`new_zkey` of a ptau file, remembered on disk by (BLAKE3 of the ptau, R1CS digest).
+
+    The initial key is a deterministic function of public inputs; building it costs minutes at 2^16
+    and more, and a coordinator needs it for `ceremony circuit`, every `ceremony verify --ptau` and
+    `keys import`. Kept under the user's cache folder (`$ZKP_LEDGER_CACHE/zkey-init/`), the same
+    trust as `pipeline.checked_files`.
+    """
+    from kernels.cache import cache_base
+    from pipeline.checked_files import file_digest
+    from pipeline.snarkjs.ptau_file import read_ptau
+    from pipeline.snarkjs.zkey_file import read_zkey_ceremony, write_zkey_file
+
+    folder = cache_base() / "zkey-init"
+    path = folder / f"{file_digest(ptau_path)[:32]}-{r1cs.digest().hex()[:32]}.zkey"
+    if path.is_file():
+        try:
+            return read_zkey_ceremony(path)
+        except InputError:
+            path.unlink(missing_ok=True)
+    z = new_zkey(r1cs, read_ptau(ptau_path), log)
+    folder.mkdir(parents=True, exist_ok=True)
+    write_zkey_file(path, z, NEW_ZKEY_ORDER)
+    return z

@@ -82,14 +82,13 @@ def verify_zkey(path, ptau_path=None, r1cs=None, log=None) -> dict:
     check_proving_key(read_zkey(path, validate=False).pk, str(path))
     against = False
     if ptau_path is not None:
-        from pipeline.ceremony.zkey_new import new_zkey
-        from pipeline.snarkjs.ptau_file import read_ptau
+        from pipeline.ceremony.zkey_new import initial_zkey
         from pipeline.snarkjs.r1cs_file import read_r1cs
 
         if not hasattr(r1cs, "n_constraints"):
             r1cs = read_r1cs(r1cs)
         say("rebuilding the initial key from the powers of tau and the circuit")
-        init = new_zkey(r1cs, read_ptau(ptau_path), log)
+        init = initial_zkey(r1cs, ptau_path, log)
         if (init.n_vars, init.n_public, init.domain_size) != (z.n_vars, z.n_public, z.domain_size):
             raise ProofError(f"{path}: a key for another circuit ({z.n_vars} variables, {z.n_public} public, "
                              f"domain {z.domain_size}; the circuit has {init.n_vars}, {init.n_public}, {init.domain_size})")

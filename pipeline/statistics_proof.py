@@ -204,7 +204,7 @@ def prove_statistics(ledger: Ledger, request: ProveRequest, *, run=run_in_proces
 
     `run(jobs) -> ChunkProofs` proves the chunks (any order; default: here, one by one; batch jobs
     pass a Dask runner); `compute` reads the partitions (pipeline.ingest); `cache` (batch's resume
-    cache: mask_key(binding, resume), load(key, vk), store(key, proof)) keeps every finished chunk
+    cache: mask_key(binding), load(key, vk), store(key, proof, binding), clear(binding)) keeps every finished chunk
     proof so a killed job resumes; `on_chunk(proof, resumed)` is told of each chunk as it is done.
     """
     from pipeline.notarize import notarize
@@ -254,7 +254,7 @@ def prove_statistics(ledger: Ledger, request: ProveRequest, *, run=run_in_proces
 
     for proof in run(jobs()):
         if cache is not None:
-            cache.store(cache_keys[proof.index], proof)
+            cache.store(cache_keys[proof.index], proof, binding)
         done(proof, resumed=False)
     rows = sum(p.active_rows for p in proofs.values())
     if sorted(proofs) != list(range(len(proofs))):
@@ -262,8 +262,11 @@ def prove_statistics(ledger: Ledger, request: ProveRequest, *, run=run_in_proces
     if notarized.rows is not None and rows != notarized.rows:
         raise InputError(f"{dataset}: read {rows} rows through Dask but notarize counted {notarized.rows}; "
                          "the file changed while it was proved, or it has blank lines")
-    return _append_entry(ledger, request, encodings, shape, notarized, binding, masks, vk,
-                         [proofs[i] for i in range(len(proofs))])
+    entry = _append_entry(ledger, request, encodings, shape, notarized, binding, masks, vk,
+                          [proofs[i] for i in range(len(proofs))])
+    if cache is not None:
+        cache.clear(binding)
+    return entry
 
 
 def _append_entry(ledger: Ledger, request: ProveRequest, encodings, shape: Shape, notarized, binding, masks, vk,

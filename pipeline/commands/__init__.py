@@ -10,6 +10,7 @@ COMMAND_MODULES = [
     "pipeline.commands.ledger_commands",
     "pipeline.commands.proof_commands",
     "pipeline.commands.snarkjs_commands",
+    "pipeline.commands.batch_commands",
     "pipeline.commands.ceremony_commands",
     "pipeline.commands.bench_commands",
 ]

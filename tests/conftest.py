@@ -178,7 +178,9 @@ def pushgateway(tmp_path) -> str:
     """The URL of a real Prometheus Pushgateway (Debian prometheus-pushgateway) on a loopback port."""
     exe = require_tool("prometheus-pushgateway")
     port = free_loopback_port()
-    daemon = _Daemon([exe, f"--web.listen-address=127.0.0.1:{port}"], tmp_path / "pushgateway.log",
+    # Debian's default persistence file is shared by every run; each test gets its own, empty one.
+    daemon = _Daemon([exe, f"--web.listen-address=127.0.0.1:{port}",
+                      f"--persistence.file={tmp_path / 'pushgateway.data'}"], tmp_path / "pushgateway.log",
                      f"http://127.0.0.1:{port}/-/ready", "prometheus-pushgateway")
     try:
         daemon.wait_ready()

@@ -38,16 +38,17 @@ def _samples(text: str, name: str) -> list:
 def test_batch_pushes_to_pushgateway_and_prometheus_scrapes_it(pushgateway, prometheus, tiny_keys, tmp_path):
     manifest = write_tiny_manifest(tmp_path / "data")
     ledger = new_ledger(tmp_path)
-    proc = subprocess.run(_batch_argv(manifest, ledger, tiny_keys, "--pushgateway", pushgateway),
+    proc = subprocess.run(_batch_argv(manifest, ledger, tiny_keys, "--pushgateway", pushgateway, "--json"),
                           capture_output=True, text=True, timeout=600, env=_env())
     assert proc.returncode == 0, f"{proc.stdout}\n{proc.stderr}"
+    summary = json.loads(proc.stdout)
 
     status, body = http_get(f"{pushgateway}/metrics")
     assert status == 200
     chunks = [s for s in _samples(body, "zkp_ledger_chunks_proved_total") if s.labels.get("job") == "zkp-ledger"]
     assert len(chunks) == 1, chunks
     batch_id = chunks[0].labels.get("batch")
-    assert batch_id, chunks[0].labels
+    assert batch_id == summary["batch"], (chunks[0].labels, summary)
     assert "slurm_job_id" not in chunks[0].labels  # outside SLURM the grouping key is the batch alone
     assert chunks[0].value == CHUNKS
     rows = [s for s in _samples(body, "zkp_ledger_rows_proved_total") if s.labels.get("batch") == batch_id]

@@ -26,10 +26,13 @@ def prove_command(args) -> int:
     device = resolve_device(args.device)
     start = time.perf_counter()
     digest = file_digest(args.zkey)
-    checked = was_checked(digest)
+    checked = was_checked(digest, "key")
     zkey = read_zkey(args.zkey, validate=not checked)
-    if not checked:
+    if not checked:      # points and the relations a key alone allows, once per content hash
+        from pipeline.groth16.keys import check_key_relations
+        check_key_relations(zkey.pk, str(args.zkey))
         mark_checked(digest)
+        mark_checked(digest, "key")
     witness = read_wtns(args.witness)
     if witness.shape[0] != zkey.qap.n_vars:
         raise ProofError(f"{args.witness}: witness has {witness.shape[0]} values, circuit of {args.zkey} "

@@ -183,6 +183,9 @@ def test_prove_and_batch_give_the_same_statistics(tmp_path, keys):
     assert run_batch(m, "--ledger", ledger, "--workers", 2, "--keys", keys)[0] == 0
     assert cli(["prove", str(data), "--ledger", str(ledger), "--name", "direct", "--columns", "v", "--range", "v=0:200",
                 "--range-bits", "8", "--chunk-rows", "4", "--width", "3", "--keys", str(keys), "--device", "cpu"]) == 0
+    assert cli(["prove", str(data), "--ledger", str(ledger), "--name", "clustered", "--columns", "v", "--range",
+                "v=0:200", "--range-bits", "8", "--chunk-rows", "4", "--width", "3", "--keys", str(keys),
+                "--device", "cpu", "--workers", "1"]) == 0
     led = Ledger.open(ledger)
-    batched, direct = (led.resolve(n).record["statistics"] for n in ("batched@1", "direct@1"))
-    assert batched == direct
+    batched, direct, clustered = (led.resolve(n).record["statistics"] for n in ("batched@1", "direct@1", "clustered@1"))
+    assert batched == direct == clustered

@@ -61,7 +61,14 @@ def cmd_prove(args) -> int:
                            tag=tag, parent=args.parent, keys=Path(args.keys) if args.keys else None)
     with chunk_progress(f"prove {Path(args.dataset).name}") as progress:
         request.progress = progress
-        entry = prove_statistics(ledger, request)
+        if args.cluster or args.workers:      # chunk proofs as tasks on a Dask cluster
+            from pipeline.batch.cluster import open_cluster
+            from pipeline.commands.batch_commands import prove_on_cluster
+
+            with open_cluster(args.cluster or "local", args.workers) as client:
+                entry = prove_on_cluster(ledger, request, client, progress=progress)
+        else:
+            entry = prove_statistics(ledger, request)
     stats = entry.record["statistics"]
     doc = {**_entry_summary(entry), "statistics": stats, "circuit": entry.record["circuit"],
            "proof_bundle": entry.record["proof_bundle"]}
@@ -209,6 +216,9 @@ def register(subparsers, common) -> None:
     p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
     p.add_argument("--tag")
     p.add_argument("--parent", help="lineage: the entry this dataset derives from")
+    from pipeline.commands.batch_commands import add_cluster_options
+
+    add_cluster_options(p)
     p.add_argument("--keys", metavar="DIR", help="take the keys of this shape from DIR (made by `setup --out DIR` or "
                    "a ceremony), never make them; default: the ledger's keys/ folder, made on first use by a "
                    "one-party setup that verifiers cannot trust unless they made it")

@@ -1,0 +1,145 @@
+"""Batch proving throughput: in-process `prove` against Dask LocalClusters of 1 and 2 workers, and
+the time to resume a killed batch, all in one run on the same dataset and keys.
+
+    python -m bench.batch_bench [--rows 8192] [--chunk-rows 1024] [--range-bits 32] [--skip-resume]
+
+Reports rows/s for each path, the 2-worker speed-up over 1 worker (issue 10's goal: >= 1.7x on 2
+cores), the overhead of the distributed path at one worker against the in-process path (goal:
+<= 10%), the peak RSS of every worker process, and a resume: a batch killed (SIGKILL, client and
+workers) once half its chunks are cached, then run again with --resume. Each cluster runs one
+warm-up dataset first (workers load the cached kernels), timed apart.
+Results: bench/results/batch-<machine>.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from bench.machine import machine_info, save_result
+
+
+def write_csv(path: Path, rows: int, bits: int) -> None:
+    values = np.random.default_rng().integers(0, 1 << bits, size=rows, dtype=np.int64)
+    path.write_text("v\n" + "\n".join(map(str, values.tolist())) + "\n")
+
+
+def _peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def main(argv: list[str] | None = None) -> int:
+    from distributed import Client, LocalCluster
+
+    from ledger import Ledger
+    from pipeline.commands.batch_commands import prove_on_cluster
+    from pipeline.keystore import KeyStore
+    from pipeline.statistics_proof import ProveRequest, prove_statistics
+
+    parser = argparse.ArgumentParser(prog="python -m bench.batch_bench", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rows", type=int, default=8192)
+    parser.add_argument("--chunk-rows", type=int, default=1024)
+    parser.add_argument("--range-bits", type=int, default=32)
+    parser.add_argument("--skip-resume", action="store_true")
+    args = parser.parse_args(argv)
+    work = Path(tempfile.mkdtemp(prefix="zkp-batch-bench-"))
+    results: dict = {"rows": args.rows, "chunk_rows": args.chunk_rows, "range_bits": args.range_bits}
+    try:
+        data, warm = work / "data.csv", work / "warm.csv"
+        write_csv(data, args.rows, args.range_bits)
+        write_csv(warm, args.chunk_rows, args.range_bits)
+        ledger_path = work / "l" / "ledger.jsonl"
+        Ledger.create(ledger_path)
+        from pipeline.circuit.statistics import Shape
+
+        shape = Shape(args.chunk_rows, 1, args.range_bits, 9)
+        keys = work / "keys"
+        t = time.perf_counter()
+        KeyStore(keys).keys_for(shape)
+        results["setup_seconds"] = time.perf_counter() - t
+
+        def request(path: Path, name: str) -> ProveRequest:
+            return ProveRequest(dataset=path, name=name, columns=["v"], range_bits=args.range_bits,
+                                chunk_rows=args.chunk_rows, keys=keys, log=lambda text: None)
+
+        ledger = Ledger.open(ledger_path)
+        prove_statistics(ledger, request(warm, "warm-inprocess"))
+        t = time.perf_counter()
+        prove_statistics(ledger, request(data, "inprocess"))
+        results["in_process"] = {"seconds": time.perf_counter() - t, "peak_rss_mb": _peak_rss_mb()}
+        print(f"in-process: {results['in_process']['seconds']:.1f} s", flush=True)
+        for workers in (1, 2):
+            threads = max(1, (os.cpu_count() or 1) // workers)     # as pipeline.batch.cluster does
+            with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0",
+                              silence_logs=40, env={"NUMBA_NUM_THREADS": str(threads)}) as cluster, \
+                    Client(cluster) as client:
+                t = time.perf_counter()
+                prove_on_cluster(ledger, request(warm, f"warm-{workers}"), client)
+                warm_s = time.perf_counter() - t
+                t = time.perf_counter()
+                prove_on_cluster(ledger, request(data, f"workers-{workers}"), client)
+                seconds = time.perf_counter() - t
+                rss = client.run(_peak_rss_mb)
+            results[f"workers_{workers}"] = {"seconds": seconds, "warmup_seconds": warm_s,
+                                             "worker_peak_rss_mb": sorted(rss.values())}
+            print(f"{workers} worker(s): {seconds:.1f} s (warm-up {warm_s:.1f} s), worker peak RSS "
+                  f"{', '.join(f'{v:.0f}' for v in rss.values())} MB", flush=True)
+        for key in ("in_process", "workers_1", "workers_2"):
+            results[key]["rows_per_s"] = args.rows / results[key]["seconds"]
+        results["speedup_2_over_1_workers"] = results["workers_1"]["seconds"] / results["workers_2"]["seconds"]
+        results["overhead_1_worker_vs_in_process"] = results["workers_1"]["seconds"] / results["in_process"]["seconds"] - 1
+        if not args.skip_resume:
+            results["resume"] = _resume(work, data, keys, args)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    payload = {"benchmark": "batch", "machine": machine_info(), "results": results,
+               "note": "same dataset and keys for every path; cluster start-up and warm-up timed apart"}
+    print(json.dumps({k: v for k, v in results.items() if not isinstance(v, dict)}, indent=1))
+    print(f"saved {save_result('batch', payload)}")
+    return 0
+
+
+def _resume(work: Path, data: Path, keys: Path, args) -> dict:
+    """Kill a 2-worker batch once half its chunks are cached, then resume it."""
+    ledger = work / "r" / "ledger.jsonl"
+    subprocess.run([sys.executable, "-m", "pipeline.cli", "init", "--ledger", str(ledger), "--no-key"], check=True,
+                   capture_output=True)
+    manifest = work / "m.toml"
+    manifest.write_text(f'[[dataset]]\npath = "{data}"\nname = "resumed"\ncolumns = ["v"]\n'
+                        f"range_bits = {args.range_bits}\nchunk_rows = {args.chunk_rows}\n")
+    chunks = -(-args.rows // args.chunk_rows)
+    cmd = [sys.executable, "-m", "pipeline.cli", "batch", str(manifest), "--ledger", str(ledger), "--workers", "2",
+           "--keys", str(keys), "--json"]
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    cache = ledger.parent / "batch-cache"
+    while len(list(cache.glob("*/*.json"))) < chunks // 2 and proc.poll() is None:
+        time.sleep(0.1)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    killed_after = time.perf_counter() - start
+    cached = len(list(cache.glob("*/*.json")))
+    start = time.perf_counter()
+    out = subprocess.run(cmd + ["--resume"], capture_output=True, text=True, check=True).stdout
+    doc = json.loads(out)
+    out = {"chunks": chunks, "killed_after_seconds": killed_after, "cached_at_kill": cached,
+           "resume_seconds": time.perf_counter() - start, "chunks_resumed": doc["chunks_resumed"],
+           "chunks_proved_on_resume": doc["chunks_proved"]}
+    print(f"resume: killed after {killed_after:.1f} s with {cached} of {chunks} chunks cached; resumed in "
+          f"{out['resume_seconds']:.1f} s, proving {doc['chunks_proved']}", flush=True)
+    return out
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -138,9 +138,13 @@ def open_cluster(kind: str = "local", workers: int | None = None, options: dict 
     options = dict(options or {})
     if kind == "local":
         n = workers or default_workers()
+        # Each worker's Numba kernels (the MSM) get an equal share of the cores: no oversubscription.
+        numba_threads = max(1, default_workers() // n)
         with LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=":0",
-                          silence_logs=40) as cluster, Client(cluster) as client:
-            log(f"Dask LocalCluster: {n} worker processes; dashboard {client.dashboard_link}")
+                          silence_logs=40, env={"NUMBA_NUM_THREADS": str(numba_threads)}) as cluster, \
+                Client(cluster) as client:
+            log(f"Dask LocalCluster: {n} worker processes, {numba_threads} kernel thread(s) each; "
+                f"dashboard {client.dashboard_link}")
             yield client
         return
     if kind == "slurm":

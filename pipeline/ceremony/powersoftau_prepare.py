@@ -25,41 +25,42 @@ def _bit_reverse(n: int) -> np.ndarray:
     return rev
 
 
-def _scalars(values: list[int]) -> np.ndarray:
-    from kernels.ff.fields import FR
-    return FR.canonical(values)
-
-
 def group_ifft(points: np.ndarray, group: str) -> np.ndarray:
-    """The N points (1/N)·Σ_j ω_N^(−ij)·points[j] (N = len(points), a power of two, snarkjs's ω)."""
-    from kernels import params
-    from kernels.ntt import SNARKJS_GENERATOR, domain_root
+    """The N points (1/N)·Σ_j ω_N^(−ij)·points[j] (N = len(points), a power of two, snarkjs's ω).
+
+    A radix-2 DFT with the kernels' twiddle table (forward ω), then the inverse as
+    out[i] = DFT[(N − i) mod N]/N; twiddle multiplications batched per stage.
+    """
+    from kernels.ff.fields import FR, fr
+    from kernels.ntt import SNARKJS_GENERATOR, domain_root, twiddles
 
     n = points.shape[0]
     if n == 1:
         return np.array(points, np.uint32)
-    r = params.R
-    inv_root = pow(domain_root(n, SNARKJS_GENERATOR), -1, r)
+    tw_mont = twiddles(n, domain_root(n, SNARKJS_GENERATOR))
+    tw = np.empty_like(tw_mont)
+    FR.from_mont_vec(tw, np.ascontiguousarray(tw_mont))
     a = np.ascontiguousarray(points[_bit_reverse(n)], np.uint32)
-    m = 2
-    while m <= n:
-        half = m // 2
-        w_m = pow(inv_root, n // m, r)
-        tw = [pow(w_m, j, r) for j in range(half)]
-        starts = np.arange(0, n, m)
+    half = 1
+    while half < n:
+        starts = np.arange(0, n, 2 * half)
         lo = (starts[:, None] + np.arange(half)[None, :]).reshape(-1)
         hi = lo + half
+        j = np.tile(np.arange(half), starts.size)
         t = a[hi].copy()
-        nontrivial = np.tile(np.arange(half) != 0, starts.size)
+        nontrivial = j != 0
         if nontrivial.any():
-            scal = np.tile(_scalars(tw), (starts.size, 1))[nontrivial]
-            t[nontrivial] = multiply_points(a[hi][nontrivial], scal, group)
+            t[nontrivial] = multiply_points(a[hi][nontrivial], tw[half + j[nontrivial]].copy(), group)
         u = a[lo].copy()
         a[lo] = add_points(u, t, group)
         a[hi] = add_points(u, t, group, negate_b=True)
-        m *= 2
-    inv_n = _scalars([pow(n, -1, r)] * n)
-    return multiply_points(a, inv_n, group)
+        half *= 2
+    inv_n, tmp = np.empty(8, np.uint32), np.empty(8, np.uint32)
+    fr.inv(inv_n, FR.element(n), tmp)
+    plain = np.empty((1, 8), np.uint32)
+    FR.from_mont_vec(plain, inv_n[None])
+    a = a[(n - np.arange(n)) % n]
+    return multiply_points(a, np.repeat(plain, n, axis=0), group)
 
 
 def prepare_ptau(in_path, out_path, log=None) -> dict:

@@ -364,7 +364,7 @@ def _section_points(f, kind: int, count: int, g2: bool, path) -> np.ndarray:
     size = G2_BYTES if g2 else G1_BYTES
     if len(buf) != count * size:
         raise InputError(f"{path}: section {kind} holds {len(buf)} bytes, expected {count * size} "
-                         f"({count} points); truncated or not a power-{'?'} file")
+                         f"({count} points); truncated or damaged")
     return np.frombuffer(buf, "<u4").reshape((count,) + (_G2 if g2 else _G1))
 
 

@@ -45,6 +45,7 @@ def phase1(npm_tools):
 
 def test_ceremony_key_proves_statistics_snarkjs_accepts(phase1, npm_tools, tmp_path, capsys):
     from ledger import Ledger
+    from pipeline.keystore import KeyStore
     from pipeline.statistics_proof import ProveRequest, prove_statistics
     from pipeline.statistics_verify import export_snarkjs
 
@@ -52,7 +53,7 @@ def test_ceremony_key_proves_statistics_snarkjs_accepts(phase1, npm_tools, tmp_p
     circuit_zkey(SHAPE, phase1, tmp_path / "c0.zkey")
     store = tmp_path / "keys"
     with pytest.raises(ProofError, match="no contribution after the initial key"):
-        import_zkey(tmp_path / "c0.zkey", SHAPE, phase1, __import__("pipeline.keystore").keystore.KeyStore(store))
+        import_zkey(tmp_path / "c0.zkey", SHAPE, phase1, KeyStore(store))
     contribute_zkey(tmp_path / "c0.zkey", tmp_path / "c1.zkey", "auditor")
     run([s, "zkey", "contribute", tmp_path / "c1.zkey", tmp_path / "c2.zkey", "--name=partner", "-e=partner"])
     # (`snarkjs zkey verify` on a mixed transcript is in test_zkey; `keys import` runs ours in full)

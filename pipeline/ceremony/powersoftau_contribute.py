@@ -37,6 +37,7 @@ def _contribute(in_path, out_path, name: str | None, rng, kind: int, beacon: tup
         say(f"{in_path} was prepared for phase 2; the output drops those sections: run `ceremony prepare` again")
     challenge = last_challenge(ptau)
     secret, key = create_ptau_key(challenge, rng)
+    rng.wipe()
     del rng
     tau = secret["tau"]
     response = Blake2b().update(challenge)

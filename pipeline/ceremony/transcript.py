@@ -127,6 +127,12 @@ class ChaCha:
     def next_bool(self) -> bool:
         return self.next_u32() & 1 == 1
 
+    def wipe(self) -> None:
+        """Overwrite the seed and the buffered output (the list slots; CPython frees the old ints later)."""
+        self.state[:] = [0] * 16
+        self.buff = [0] * 16
+        self.idx = 16
+
 
 def _word_from_rng(rng: ChaCha, modulus: int, n64: int) -> int:
     mask = (1 << modulus.bit_length()) - 1

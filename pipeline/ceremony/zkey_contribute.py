@@ -42,6 +42,7 @@ def _contribute(in_path, out_path, name, rng, kind: int, beacon, log) -> dict:
     h = transcript_hasher(z, len(z.contributions))
     delta = fr_from_rng(rng)
     g1_s = g1_from_rng(rng)
+    rng.wipe()
     del rng
     g1_sx = g1_mul(g1_s, delta)
     h.update(g1_uncompressed(g1_s) + g1_uncompressed(g1_sx))

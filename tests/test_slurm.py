@@ -53,6 +53,7 @@ def test_job_script_carries_size_queue_account_walltime_and_gpus():
                       "#SBATCH --cpus-per-task=4", "#SBATCH --gres=gpu:2", "#SBATCH -J zkp-ledger"):
         assert directive in lines, script
     assert any(line.startswith("#SBATCH --mem=") for line in lines), script
+    assert "export PYTHONSAFEPATH=1" in lines, script  # the submit directory never shadows the package
     worker = next(line for line in lines if "distributed.cli.dask_worker" in line)
     assert "--nworkers 4" in worker and "--nthreads 1" in worker, worker  # one thread per process
 
@@ -153,10 +154,10 @@ def test_dask_jobqueue_workers_run_as_slurm_jobs_and_leave_with_the_client(slurm
 def test_batch_with_cluster_slurm_from_a_login_node(slurm_cluster, tiny_keys, tmp_path):
     manifest = write_tiny_manifest(tmp_path / "data", cluster={
         "cores": 1, "memory": "1GB", "walltime": "00:15:00", "log_directory": str(tmp_path / "worker-logs")})
-    ledger = new_ledger(tmp_path)
+    ledger = new_ledger(tmp_path)  # tmp_path/ledger/: the worker jobs start here and must not import it
     proc = subprocess.run([str(zkp_ledger_exe()), "batch", str(manifest), "--ledger", str(ledger),
                            "--cluster", "slurm", "--workers", "2", "--keys", str(tiny_keys), "--json"],
-                          capture_output=True, text=True, timeout=900, cwd=tmp_path, env=_env_with_venv())
+                          capture_output=True, text=True, timeout=600, cwd=tmp_path, env=_env_with_venv())
     assert proc.returncode == 0, f"{proc.stdout}\n{proc.stderr}"
     json.loads(proc.stdout)
     _verify_tiny_entries(ledger, tiny_keys)

@@ -78,7 +78,9 @@ def slurm_cluster_kwargs(options: dict | None) -> dict:
         cores=cores, processes=processes, memory=memory, walltime=walltime,
         queue=options.get("queue"), account=options.get("account"),
         job_extra_directives=[f"--gres=gpu:{gpus}"] if gpus else [],
-        job_script_prologue=list(prologue), job_name="zkp-ledger",
+        # `python -m distributed.cli.dask_worker` would put the submit directory first on sys.path,
+        # where a folder named ledger/ or pipeline/ shadows this package (Python >= 3.11 honours this).
+        job_script_prologue=["export PYTHONSAFEPATH=1", *prologue], job_name="zkp-ledger",
         python=sys.executable, scheduler_options={"dashboard_address": ":0"},
     )
     for key in ("interface", "local_directory", "log_directory"):

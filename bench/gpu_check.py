@@ -220,7 +220,8 @@ def main() -> int:
     # a build problem fails the check; tools absent on the GPU machine only leave the table out
     static_error = static.get("error", "")
     static_ok = not static.get("problems") and (not static_error or static_error.startswith(("skipped", "not run")))
-    return 0 if tests.get("exit", 0) == 0 and static_ok and all("error" not in r and r["matches_cpu"] for r in rows) else 1
+    rows_ok = all("error" not in r and r["matches_cpu"] for r in rows)
+    return 0 if tests.get("exit", 0) == 0 and static_ok and rows_ok else 1
 
 
 if __name__ == "__main__":

@@ -1,7 +1,7 @@
 """GPU checks that need no GPU: every CUDA kernel of the project built for sm_80 and sm_90.
 
     python -m bench.gpu_static                         # table; saves bench/results/gpu-static-<machine>.json
-    python -m bench.gpu_static --cc 90 --kernels msm_bucket_g1,probe_fq_mul
+    python -m bench.gpu_static --cc 90 --kernels msm_chunk_g1,probe_fq_mul
     python -m bench.gpu_static --json out.json --no-save
 
 For each kernel in `KERNELS` and each target: numba-cuda's `compile_ptx` (libNVVM, no driver),
@@ -45,8 +45,10 @@ TARGETS = (80, 90)
 # name -> where the kernel is defined ("file::function"). Every `@cuda.jit` kernel under kernels/
 # and bench/ must be here (tests/kernels/test_gpu_static.py checks); `kernel_builders` builds them.
 KERNEL_SOURCES = {
-    "msm_bucket_g1": "kernels/msm/cuda.py::bucket_kernel",
-    "msm_bucket_g2": "kernels/msm/cuda.py::bucket_kernel",
+    "msm_chunk_g1": "kernels/msm/cuda.py::chunk_kernel",
+    "msm_chunk_g2": "kernels/msm/cuda.py::chunk_kernel",
+    "msm_combine_g1": "kernels/msm/cuda.py::combine_kernel",
+    "msm_combine_g2": "kernels/msm/cuda.py::combine_kernel",
     "ntt_bit_reverse": "kernels/ntt/device.py::bit_reverse_kernel",
     "ntt_stage": "kernels/ntt/device.py::ntt_stage_kernel",
     "ntt_mul_rows": "kernels/ntt/device.py::mul_rows_kernel",
@@ -60,8 +62,8 @@ KERNEL_SOURCES = {
     "probe_g1_mdbl": "bench/gpu_static.py::kernel",
 }
 # Hot kernels must not spill: the MSM's bucket accumulation, the field product, the NTT butterfly.
-HOT = frozenset({"msm_bucket_g1", "msm_bucket_g2", "ntt_stage", "bench_fq_mul_chain", "probe_fq_mul",
-                 "probe_g1_madd"})
+HOT = frozenset({"msm_chunk_g1", "msm_chunk_g2", "msm_combine_g1", "msm_combine_g2", "ntt_stage",
+                 "bench_fq_mul_chain", "probe_fq_mul", "probe_g1_madd"})
 
 
 # ---------------------------------------------------------------------------------------------
@@ -138,10 +140,17 @@ def kernel_builders() -> dict:
     """name -> () -> (dispatcher, argument types), for every name in KERNEL_SOURCES."""
     from numba import types
 
-    def bucket(group):
-        from kernels.msm.cuda import bucket_kernel
-        nd = 3 if group == "g1" else 4       # points (m, 2, *element), buckets (nwin, nb, 4, *element)
-        return bucket_kernel(group), (_arr(nd), types.Array(types.int32, 2, "C"), types.int64, _arr(nd + 1))
+    i32 = types.Array(types.int32, 1, "C")
+
+    def chunk(group):
+        from kernels.msm.cuda import bucket_kernels
+        nd = 3 if group == "g1" else 4       # points (m, 2, *element), partials (nchunks, 4, *element)
+        return bucket_kernels(group)[0], (_arr(nd), i32, i32, i32, _arr(nd))
+
+    def combine(group):
+        from kernels.msm.cuda import bucket_kernels
+        nd = 3 if group == "g1" else 4       # partials (nchunks, 4, *element), buckets (nwin, nb, 4, *element)
+        return bucket_kernels(group)[1], (_arr(nd), i32, _arr(nd + 1))
 
     def ntt(attr, *args):
         from kernels.ntt import device
@@ -163,8 +172,10 @@ def kernel_builders() -> dict:
         return build
 
     return {
-        "msm_bucket_g1": lambda: bucket("g1"),
-        "msm_bucket_g2": lambda: bucket("g2"),
+        "msm_chunk_g1": lambda: chunk("g1"),
+        "msm_chunk_g2": lambda: chunk("g2"),
+        "msm_combine_g1": lambda: combine("g1"),
+        "msm_combine_g2": lambda: combine("g2"),
         "ntt_bit_reverse": lambda: ntt("bit_reverse_kernel", _arr(2), types.int64),
         "ntt_stage": lambda: ntt("ntt_stage_kernel", _arr(2), _arr(2), types.int64),
         "ntt_mul_rows": lambda: ntt("mul_rows_kernel", _arr(2), _arr(2)),

@@ -1,6 +1,8 @@
 """One call on a GPU machine: install the carried wheels, run the GPU tests, run the GPU benchmarks,
 print the static build table (bench/gpu_static.py: registers and spills for sm_80/sm_90, no GPU
-involved) and a short table last.
+involved) and a short table last. The static table needs libNVVM, ptxas and nvdisasm (wheels
+nvidia-cuda-nvcc-cu12 and nvidia-cuda-nvdisasm, 46 MB, more than the carry holds beside the
+others); where they are absent it says so and the rest runs (`--skip-static` leaves it out).
 
     python3 bench/gpu_check.py                 # on the GPU machine (device tool: carry ".whl")
     python3 bench/gpu_check.py --simulate      # dry run here, in Numba's CUDA simulator, tiny sizes

@@ -1,5 +1,8 @@
 """One call on a GPU machine: install the carried wheels, run the GPU tests, run the GPU benchmarks,
-print a short table last.
+print the static build table (bench/gpu_static.py: registers and spills for sm_80/sm_90, no GPU
+involved) and a short table last. The static table needs libNVVM, ptxas and nvdisasm (wheels
+nvidia-cuda-nvcc-cu12 and nvidia-cuda-nvdisasm, 46 MB, more than the carry holds beside the
+others); where they are absent it says so and the rest runs (`--skip-static` leaves it out).
 
     python3 bench/gpu_check.py                 # on the GPU machine (device tool: carry ".whl")
     python3 bench/gpu_check.py --simulate      # dry run here, in Numba's CUDA simulator, tiny sizes
@@ -49,6 +52,19 @@ def run_gpu_tests(simulate: bool) -> dict:
     print("\n".join(tail[-25:]), flush=True)
     return {"command": " ".join(cmd), "exit": proc.returncode, "seconds": time.perf_counter() - start,
             "summary": tail[-1] if tail else ""}
+
+
+def run_static_check() -> dict:
+    """bench.gpu_static for sm_80 and sm_90, or why it could not run (its tools are absent here)."""
+    from bench import gpu_static
+
+    absent = gpu_static.missing_tools(gpu_static.find_toolchain())
+    if absent:
+        return {"error": "not run, missing " + ", ".join(absent) + " (carry the wheels in .whl)"}
+    try:
+        return gpu_static.run_static()
+    except Exception as exc:  # reported beside the GPU figures, never hides them
+        return {"error": f"{type(exc).__name__}: {exc}"[:1000]}
 
 
 def timed(fn, repeats: int = 3) -> tuple[float, float]:
@@ -153,6 +169,11 @@ def bench_poseidon(rows: list, n: int) -> None:
 
 
 def print_table(result: dict) -> None:
+    from bench.gpu_static import format_table
+
+    static = result.get("static", {"error": "skipped"})
+    print()
+    print(format_table(static) if "error" not in static else f"static build table: {static['error']}")
     print()
     print(f"GPU check on {result['machine'].get('gpu') or 'no GPU (simulator)'}; tests: {result['tests']['summary']}")
     print(f"{'operation':<32}{'GPU':>14}{'CPU':>14}{'ratio':>9}{'1st call':>10}  same result")
@@ -171,6 +192,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--simulate", action="store_true", help="dry run in the CUDA simulator with tiny sizes")
     parser.add_argument("--skip-tests", action="store_true")
+    parser.add_argument("--skip-static", action="store_true", help="skip the sm_80/sm_90 build table")
     args = parser.parse_args()
     if args.simulate:
         os.environ["NUMBA_ENABLE_CUDASIM"] = "1"
@@ -180,6 +202,7 @@ def main() -> int:
     from bench.machine import machine_info, save_result
 
     tests = {"summary": "skipped"} if args.skip_tests else run_gpu_tests(args.simulate)
+    static = {"error": "skipped"} if args.skip_static else run_static_check()
     small = args.simulate
     rows: list = []
     plan = [("fq", bench_fq_products, 1 << (10 if small else 22)), ("msm", bench_msm, 6 if small else 16),
@@ -190,13 +213,17 @@ def main() -> int:
         except Exception as exc:  # a failing GPU path is reported in the table, never given a number
             rows.append({"op": name, "error": f"{type(exc).__name__}: {exc}"})
     result = {"benchmark": "gpu_check", "simulated": args.simulate, "machine": machine_info(), "tests": tests,
-              "rows": rows}
+              "static": static, "rows": rows}
     if not args.simulate:
         print(f"saved {save_result('gpu', result)}")
     if os.environ.get("OUT"):
         Path(os.environ["OUT"], "gpu_check.json").write_text(json.dumps(result, indent=2, sort_keys=True))
     print_table(result)
-    return 0 if tests.get("exit", 0) == 0 and all("error" not in r and r["matches_cpu"] for r in rows) else 1
+    # a build problem fails the check; tools absent on the GPU machine only leave the table out
+    static_error = static.get("error", "")
+    static_ok = not static.get("problems") and (not static_error or static_error.startswith(("skipped", "not run")))
+    rows_ok = all("error" not in r and r["matches_cpu"] for r in rows)
+    return 0 if tests.get("exit", 0) == 0 and static_ok and rows_ok else 1
 
 
 if __name__ == "__main__":

@@ -1,14 +1,22 @@
-"""The MSM's bucket accumulation as a CUDA kernel (numba.cuda, over the device curve builds).
+"""The MSM's bucket accumulation on the device (numba.cuda, over the device curve builds).
 
-One thread per (window, bucket): it scans its window's signed digits and adds every point whose
-digit is ±(bucket + 1) into an XYZZ accumulator in registers/local memory, then writes the bucket
-to device memory. The bucket reduction and the window combination run on the host
-(`kernels.msm.pippenger`). Simple and correct first; sorting points by bucket is the next step.
+Points are sorted by bucket first, so each thread reads only its own points: the signed digits of
+every window become (bucket, point, sign) entries, sorted by bucket (`sort_by_bucket`, host), and
+each bucket's run of entries is cut into chunks of at most `chunk` entries. `chunk_kernel` sums one
+chunk per thread into an XYZZ partial, in registers/local memory; `combine_kernel` adds each
+bucket's partials (one thread per bucket). A bucket that holds a large share of the points (0/1
+witness values, repeated small values) is thus spread over many threads instead of serializing
+one. The work is windows × points additions plus the partials, where the first kernel of this
+module scanned every digit of every point for every bucket (windows × buckets × points).
+
+The bucket reduction and the window combination run on the host (`kernels.msm.pippenger`).
 """
 
 from __future__ import annotations
 
 from functools import lru_cache
+from math import isqrt
+from typing import NamedTuple
 
 import numpy as np
 from numba import cuda
@@ -17,6 +25,7 @@ from kernels.ec.formulas import S_ROWS, T_ROWS
 from kernels.errors import KernelError
 
 THREADS_PER_BLOCK = 64
+MIN_CHUNK = 32          # entries per chunk at least: fewer makes the combine step the larger one
 
 # Compile-time shapes of the per-thread arrays, per group.
 G1_XYZZ, G1_AFF, G1_TMP = (4, 12), (2, 12), (T_ROWS, 12)
@@ -24,49 +33,111 @@ G2_XYZZ, G2_AFF, G2_TMP = (4, 2, 12), (2, 2, 12), (T_ROWS, 2, 12)
 FIELD_SCRATCH = (S_ROWS, 12)
 
 
-def _make_bucket_kernel(curve, xyzz_shape, aff_shape, tmp_shape):
+class BucketRuns(NamedTuple):
+    """Entries sorted by bucket, cut into chunks (all int32; a bucket is w·nb + |digit| − 1)."""
+    entries: np.ndarray       # (n,) point index << 1 | (digit < 0)
+    chunk_start: np.ndarray   # (nchunks,) first entry of each chunk
+    chunk_end: np.ndarray     # (nchunks,) one past its last entry
+    first_chunk: np.ndarray   # (nwin·nb + 1,) chunks of bucket g are first_chunk[g] .. first_chunk[g+1]
+
+
+def sort_by_bucket(digits: np.ndarray, nb: int, chunk: int | None = None) -> BucketRuns:
+    """Sort the nonzero signed `digits` (nwin, m) into bucket runs cut into chunks.
+
+    `chunk` (entries per chunk) defaults to max(MIN_CHUNK, √(largest bucket)), so that neither a
+    chunk thread nor a combining thread adds more than about √ of the largest bucket's points.
+    Raises ValueError for a digit outside ±nb or more than 2^30 points.
+    """
+    nwin, m = digits.shape
+    if m >= 1 << 30:
+        raise ValueError(f"{m} points: entries hold a point index in 30 bits")
+    d = digits.astype(np.int64)
+    mag = np.abs(d)
+    if mag.size and mag.max() > nb:
+        raise ValueError(f"a digit of magnitude {int(mag.max())} has no bucket among {nb}")
+    w, k = np.nonzero(d)
+    keys = w * nb + mag[w, k] - 1
+    order = np.argsort(keys, kind="stable")
+    entries = ((k[order] << 1) | (d[w, k][order] < 0)).astype(np.int32)
+    counts = np.bincount(keys, minlength=nwin * nb)
+    largest = int(counts.max()) if counts.size else 0
+    chunk = chunk or max(MIN_CHUNK, isqrt(largest))
+    per_bucket = -(-counts // chunk)
+    first_chunk = np.zeros(nwin * nb + 1, np.int64)
+    np.cumsum(per_bucket, out=first_chunk[1:])
+    offsets = np.zeros(nwin * nb + 1, np.int64)
+    np.cumsum(counts, out=offsets[1:])
+    bucket = np.repeat(np.arange(nwin * nb), per_bucket)
+    start = offsets[bucket] + (np.arange(bucket.size) - first_chunk[bucket]) * chunk
+    end = np.minimum(start + chunk, offsets[bucket + 1])
+    return BucketRuns(entries, start.astype(np.int32), end.astype(np.int32), first_chunk.astype(np.int32))
+
+
+def _make_chunk_kernel(curve, xyzz_shape, aff_shape, tmp_shape):
     xyzz_madd, xyzz_set_inf, xyzz_copy, aff_neg = curve.xyzz_madd, curve.xyzz_set_inf, curve.xyzz_copy, curve.aff_neg
 
     @cuda.jit
-    def bucket_kernel(points, digits, nb, buckets):
-        tid = cuda.grid(1)
-        nwin = digits.shape[0]
-        m = digits.shape[1]
-        if tid < nwin * nb:
-            w = tid // nb
-            b = tid - w * nb + 1
+    def chunk_kernel(points, entries, chunk_start, chunk_end, partials):
+        c = cuda.grid(1)
+        if c < chunk_start.shape[0]:
             acc = cuda.local.array(xyzz_shape, np.uint32)
             neg = cuda.local.array(aff_shape, np.uint32)
             t = cuda.local.array(tmp_shape, np.uint32)
             s = cuda.local.array(FIELD_SCRATCH, np.uint32)
             xyzz_set_inf(acc)
-            for k in range(m):
-                d = digits[w, k]
-                if d == b:
-                    xyzz_madd(acc, points[k], t, s)
-                elif d == -b:
-                    aff_neg(neg, points[k])
+            for e in range(chunk_start[c], chunk_end[c]):
+                v = entries[e]
+                if v & 1:
+                    aff_neg(neg, points[v >> 1])
                     xyzz_madd(acc, neg, t, s)
-            xyzz_copy(buckets[w, b - 1], acc)
+                else:
+                    xyzz_madd(acc, points[v >> 1], t, s)
+            xyzz_copy(partials[c], acc)
 
-    return bucket_kernel
+    return chunk_kernel
+
+
+def _make_combine_kernel(curve, xyzz_shape, tmp_shape):
+    xyzz_add, xyzz_set_inf, xyzz_copy = curve.xyzz_add, curve.xyzz_set_inf, curve.xyzz_copy
+
+    @cuda.jit
+    def combine_kernel(partials, first_chunk, buckets):
+        g = cuda.grid(1)
+        nb = buckets.shape[1]
+        if g < buckets.shape[0] * nb:
+            w = g // nb
+            acc = cuda.local.array(xyzz_shape, np.uint32)
+            t = cuda.local.array(tmp_shape, np.uint32)
+            s = cuda.local.array(FIELD_SCRATCH, np.uint32)
+            xyzz_set_inf(acc)
+            for c in range(first_chunk[g], first_chunk[g + 1]):
+                xyzz_add(acc, partials[c], t, s)
+            xyzz_copy(buckets[w, g - w * nb], acc)
+
+    return combine_kernel
 
 
 @lru_cache(maxsize=None)
-def bucket_kernel(group: str):
-    """The compiled kernel for "g1" or "g2"."""
+def bucket_kernels(group: str):
+    """(chunk_kernel, combine_kernel) for "g1" or "g2"."""
     from kernels.ec.device import device_curves
 
     curves = device_curves()
     if group == "g1":
-        return _make_bucket_kernel(curves.g1, G1_XYZZ, G1_AFF, G1_TMP)
-    return _make_bucket_kernel(curves.g2, G2_XYZZ, G2_AFF, G2_TMP)
+        return _make_chunk_kernel(curves.g1, G1_XYZZ, G1_AFF, G1_TMP), _make_combine_kernel(curves.g1, G1_XYZZ, G1_TMP)
+    return _make_chunk_kernel(curves.g2, G2_XYZZ, G2_AFF, G2_TMP), _make_combine_kernel(curves.g2, G2_XYZZ, G2_TMP)
 
 
-def bucket_sums_cuda(group: str, points: np.ndarray, digits: np.ndarray, c: int) -> np.ndarray:
+def _blocks(count: int) -> int:
+    return max(1, (count + THREADS_PER_BLOCK - 1) // THREADS_PER_BLOCK)
+
+
+def bucket_sums_cuda(group: str, points: np.ndarray, digits: np.ndarray, c: int,
+                     chunk: int | None = None) -> np.ndarray:
     """Buckets (nwin, 2^(c-1), 4, *element) XYZZ of affine `points` under signed `digits` (nwin, m).
 
-    Raises KernelError when numba sees no CUDA GPU (and the simulator is off).
+    `chunk`: entries per chunk thread (default: see `sort_by_bucket`). Raises KernelError when
+    numba sees no CUDA GPU (and the simulator is off).
     """
     if not cuda.is_available():
         raise KernelError("device='cuda' needs an NVIDIA GPU visible to numba-cuda, and none is; "
@@ -74,10 +145,14 @@ def bucket_sums_cuda(group: str, points: np.ndarray, digits: np.ndarray, c: int)
     nwin = digits.shape[0]
     nb = 1 << (c - 1)
     element = points.shape[2:]
-    d_points = cuda.to_device(np.ascontiguousarray(points))
-    d_digits = cuda.to_device(np.ascontiguousarray(digits))
+    runs = sort_by_bucket(digits, nb, chunk)
+    chunk_kernel, combine_kernel = bucket_kernels(group)
+    nchunks = runs.chunk_start.shape[0]
+    d_partials = cuda.device_array((max(nchunks, 1), 4) + element, np.uint32)
+    if nchunks:
+        chunk_kernel[_blocks(nchunks), THREADS_PER_BLOCK](
+            cuda.to_device(np.ascontiguousarray(points)), cuda.to_device(runs.entries),
+            cuda.to_device(runs.chunk_start), cuda.to_device(runs.chunk_end), d_partials)
     d_buckets = cuda.device_array((nwin, nb, 4) + element, np.uint32)
-    threads = nwin * nb
-    blocks = (threads + THREADS_PER_BLOCK - 1) // THREADS_PER_BLOCK
-    bucket_kernel(group)[blocks, THREADS_PER_BLOCK](d_points, d_digits, nb, d_buckets)
+    combine_kernel[_blocks(nwin * nb), THREADS_PER_BLOCK](d_partials, cuda.to_device(runs.first_chunk), d_buckets)
     return d_buckets.copy_to_host()

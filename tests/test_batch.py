@@ -189,3 +189,14 @@ def test_prove_and_batch_give_the_same_statistics(tmp_path, keys):
     led = Ledger.open(ledger)
     batched, direct, clustered = (led.resolve(n).record["statistics"] for n in ("batched@1", "direct@1", "clustered@1"))
     assert batched == direct == clustered
+
+
+def test_print_job_script_shows_what_slurm_would_run(tmp_path, capsys):
+    dataset(tmp_path, "a", [1, 2])
+    m = manifest(tmp_path, [("a.csv", "a")])
+    m.write_text(m.read_text() + '[cluster]\nqueue = "short"\nmemory = "8GB"\n')
+    assert cli(["batch", str(m), "--print-job-script", "--cores", "2", "--walltime", "00:30:00"]) == 0
+    script = capsys.readouterr().out
+    assert "#SBATCH -p short" in script and "--cpus-per-task=2" in script and "#SBATCH -t 00:30:00" in script
+    assert "--mem=8G" in script and "dask_worker" in script
+    assert cli(["batch", str(m), "--print-job-script", "--walltime", "soon"]) == 1

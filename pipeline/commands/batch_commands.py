@@ -54,6 +54,14 @@ def cmd_batch(args) -> int:
 
     manifest = load_manifest(args.manifest, device=resolve_device(args.device),
                              keys=Path(args.keys) if args.keys else None)
+    kind = args.cluster or manifest.cluster.get("kind", "local")
+    options = {k: v for k, v in manifest.cluster.items() if k != "kind"}
+    options.update({key: getattr(args, key) for key in SLURM_CLI if getattr(args, key) is not None})
+    if args.print_job_script:
+        from pipeline.batch.cluster import job_script
+
+        print(job_script(options))
+        return 0
     ledger = _open(args)
     batch_id = _batch_id()
     metrics = BatchMetrics()
@@ -61,11 +69,14 @@ def cmd_batch(args) -> int:
         metrics.serve(args.metrics_port)
         print(f"zkp-ledger batch: metrics on http://0.0.0.0:{args.metrics_port}/metrics", file=sys.stderr)
     cache = ResumeCache(ledger.dir / "batch-cache", resume=args.resume)
-    kind = args.cluster or manifest.cluster.get("kind", "local")
-    options = {k: v for k, v in manifest.cluster.items() if k != "kind"}
     results = []
     started = time.perf_counter()
     with open_cluster(kind, args.workers, options) as client:
+        try:
+            client.wait_for_workers(1, timeout=args.worker_timeout)
+        except TimeoutError:
+            raise InputError(f"--cluster {kind}: no Dask worker joined within {args.worker_timeout:g} s "
+                             "(for SLURM: see squeue and the job logs); raise --worker-timeout to wait longer") from None
         for request in manifest.datasets:
             where = f"{request.name} ({request.dataset})"
             try:
@@ -99,6 +110,9 @@ def cmd_batch(args) -> int:
     return 1 if failed else 0
 
 
+SLURM_CLI = ("queue", "account", "walltime", "cores", "memory", "gpus_per_job", "jobs")
+
+
 def add_cluster_options(p) -> None:
     p.add_argument("--cluster", help="local (default: worker processes on this machine), slurm (dask-jobqueue), "
                    "local-cuda (one worker per GPU), or a scheduler address tcp://HOST:PORT")
@@ -120,4 +134,16 @@ def register(subparsers, common) -> None:
     p.add_argument("--pushgateway", metavar="URL", help="push the job's metrics to this Prometheus Pushgateway at the end")
     p.add_argument("--keys", metavar="DIR", help="take the keys from DIR (made by `setup --out DIR` or a ceremony)")
     p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+    p.add_argument("--worker-timeout", type=float, default=600.0, metavar="SECONDS",
+                   help="fail when no Dask worker has joined after this long (default 600)")
+    g = p.add_argument_group("SLURM (--cluster slurm; override the manifest's [cluster] table)")
+    g.add_argument("--queue", help="partition")
+    g.add_argument("--account")
+    g.add_argument("--walltime", help="per job, e.g. 02:00:00")
+    g.add_argument("--cores", type=_positive, help="cores per job (= worker processes per job)")
+    g.add_argument("--memory", help="memory per job, e.g. 16GB")
+    g.add_argument("--gpus-per-job", type=_positive)
+    g.add_argument("--jobs", type=_positive, help="jobs to scale to (default: from --workers)")
+    g.add_argument("--print-job-script", action="store_true", help="print the sbatch script dask-jobqueue would "
+                   "submit, and exit")
     p.set_defaults(func=cmd_batch)

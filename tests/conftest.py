@@ -22,6 +22,7 @@ import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SHARED_TESTDATA = REPO_ROOT.parent / "shared" / "testdata"
+VECTORS = REPO_ROOT / "tests" / "vectors"
 REQUIRE_INTEGRATIONS = os.environ.get("ZKP_REQUIRE_INTEGRATIONS") == "1"
 
 
@@ -41,10 +42,14 @@ def require_tool(name: str) -> str:
 
 @pytest.fixture(scope="session")
 def shared_testdata() -> Path:
-    if not SHARED_TESTDATA.is_dir():
-        missing(f"test vectors live in ../shared/testdata (absent here: {SHARED_TESTDATA}); "
-                "they exist in CI and in development sessions, not in a user's clone")
-    return SHARED_TESTDATA
+    """Published test vectors (Poseidon over BLS12-381, RFC 6962 Merkle proofs), kept in tests/vectors
+    so that a fresh clone runs every test; ../shared/testdata, where they came from, must agree."""
+    if SHARED_TESTDATA.is_dir():
+        for path in sorted(SHARED_TESTDATA.rglob("*")):
+            if path.is_file() and path.parent.name != "testdata":
+                mine = VECTORS / path.relative_to(SHARED_TESTDATA)
+                assert mine.is_file() and mine.read_bytes() == path.read_bytes(), f"{mine} differs from {path}"
+    return VECTORS
 
 
 @pytest.fixture

@@ -12,8 +12,6 @@ import json
 from dataclasses import asdict
 from pathlib import Path
 
-import numpy as np
-
 from kernels.poseidon import poseidon_hash, sponge_domain_tag
 from ledger import Entry, Ledger
 from pipeline.circuit.statistics import Shape, packed_cells, signed
@@ -22,8 +20,8 @@ from pipeline.errors import InputError, ProofError
 from pipeline.groth16.keys import Proof
 from pipeline.ingest import iter_chunks
 from pipeline.key_trust import KeyTrust
-from pipeline.statistics_verify import (StatisticsCheck, batch_verify_all, check_encoding, compare_statistics,
-                                        load_bundle, read_openings)
+from pipeline.statistics_verify import (StatisticsCheck, batch_verify_all, check_encoding, committed_cells,
+                                        compare_statistics, load_bundle, read_openings)
 
 STATEMENT = "zkp-ledger statistics v1"
 BUNDLE_FORMAT = "zkp-ledger/statistics-bundle/v1"
@@ -93,9 +91,7 @@ def _check_data(entry: Entry, chunks: list[dict], shape: Shape, encodings: list[
         for chunk in iter_chunks(data, encodings, shape.rows):
             if chunk.index >= len(chunks):
                 raise ProofError(f"{data}: has more rows than entry {entry.index} proved")
-            active = (np.arange(shape.rows) < chunk.active_rows)[:, None]
-            offsets = np.where(active & ~chunk.nulls, chunk.values - np.array([e.lo for e in encodings]), 0)
-            cells = packed_cells(shape, offsets, chunk.nulls & active)
+            cells = packed_cells(shape, *committed_cells(chunk, shape, encodings))
             expected = int(chunks[chunk.index]["public_inputs"][0])
             if chunk.active_rows != chunks[chunk.index]["rows"] or \
                     poseidon_hash([salts[chunk.index], *cells], shape.width, _domain_tag(shape)) != expected:

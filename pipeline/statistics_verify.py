@@ -264,6 +264,14 @@ def read_openings(ledger: Ledger, entry: Entry, fmt: str) -> dict:
         raise ProofError(f"{path}: unreadable openings ({exc})") from None
 
 
+def committed_cells(chunk, shape: Shape, encodings: list[ColumnEncoding]) -> tuple[np.ndarray, np.ndarray]:
+    """(offsets, null flags) of a re-encoded chunk as the commitment holds them: offsets v − lo of
+    counted cells, 0 in padding rows and under nulls; null flags only in active rows."""
+    active = (np.arange(shape.rows) < chunk.active_rows)[:, None]
+    offsets = np.where(active & ~chunk.nulls, chunk.values - np.array([e.lo for e in encodings]), 0)
+    return offsets, chunk.nulls & active
+
+
 def check_data(ledger: Ledger, entry: Entry, shape: Shape, encodings: list[ColumnEncoding],
                statements: list[ChunkStatement], data: Path) -> None:
     """Re-encode the data with the entry's encoding; every chunk must have the proven row count and
@@ -281,10 +289,8 @@ def check_data(ledger: Ledger, entry: Entry, shape: Shape, encodings: list[Colum
             if chunk.active_rows != st.active_rows:
                 raise ProofError(f"{data}: chunk {chunk.index} has {chunk.active_rows} rows, entry {entry.index} "
                                  f"proved {st.active_rows}")
-            active = (np.arange(shape.rows) < chunk.active_rows)[:, None]
-            counted = active & ~chunk.nulls
-            offsets = np.where(counted, chunk.values - np.array([e.lo for e in encodings]), 0)
-            if commitment_of(shape, salts[chunk.index], chunk.active_rows, offsets, chunk.nulls & active) != st.commitment:
+            offsets, nulls = committed_cells(chunk, shape, encodings)
+            if commitment_of(shape, salts[chunk.index], chunk.active_rows, offsets, nulls) != st.commitment:
                 raise ProofError(f"{data}: rows {chunk.first_row}..{chunk.first_row + chunk.active_rows - 1} do not "
                                  f"match the commitment of chunk {chunk.index} in entry {entry.index}")
             seen += 1

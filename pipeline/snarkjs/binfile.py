@@ -104,3 +104,41 @@ def write_binfile(path, magic: bytes, version: int, sections) -> None:
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+
+
+# --- ceremony contribution parameters (shared by .ptau and .zkey) ---------------------------------
+
+def contribution_params(name: str | None, beacon: bool, iterations_exp: int | None,
+                        beacon_hash: bytes | None) -> bytes:
+    """snarkjs's parameter list of one contribution: 1 name (≤ 64 bytes), then for a beacon
+    2 iterations exponent and 3 beacon hash, each as type byte, (length,) value."""
+    out = b""
+    if name:
+        data = name[:64].encode()
+        out += bytes([1, len(data)]) + data
+    if beacon:
+        out += bytes([2, iterations_exp, 3, len(beacon_hash)]) + beacon_hash
+    return out
+
+
+def read_contribution_params(body: "Reader", beacon: bool, where: str) -> tuple[str | None, int | None, bytes | None]:
+    """(name, iterations exponent, beacon hash) of a parameter list; InputError for types out of order
+    or unknown, or a beacon contribution without its hash or iterations."""
+    from pipeline.errors import InputError
+
+    name = iterations_exp = beacon_hash = None
+    last = 0
+    while body.pos < len(body.buf):
+        kind = body.take(1)[0]
+        if kind <= last or kind > 3:
+            raise InputError(f"{where}: malformed parameters (type {kind} after {last})")
+        last = kind
+        if kind == 1:
+            name = bytes(body.take(body.take(1)[0])).decode(errors="replace")
+        elif kind == 2:
+            iterations_exp = body.take(1)[0]
+        else:
+            beacon_hash = bytes(body.take(body.take(1)[0]))
+    if beacon and (iterations_exp is None or beacon_hash is None):
+        raise InputError(f"{where}: a beacon contribution without its beacon hash or iterations")
+    return name, iterations_exp, beacon_hash

@@ -41,7 +41,7 @@ from kernels import params
 from kernels.ff.fields import FR, fr
 from kernels.ntt import SNARKJS_GENERATOR, domain_root
 from pipeline.errors import InputError
-from pipeline.snarkjs.binfile import Reader, read_binfile
+from pipeline.snarkjs.binfile import Reader, contribution_params, read_binfile, read_contribution_params
 
 ONE_PARTY_PTAU_LABEL = "one-party test ceremony (zkp-ledger): benchmarks/tests only"
 MAX_POWER = 28                     # snarkjs's limit (Fr has 2^32 roots; files past 2^28 are impractical)
@@ -319,13 +319,7 @@ class PtauContribution:
     beacon_hash: bytes | None = None
 
     def params(self) -> bytes:
-        out = b""
-        if self.name:
-            data = self.name[:64].encode()
-            out += bytes([1, len(data)]) + data
-        if self.type == 1:
-            out += bytes([2, self.iterations_exp, 3, len(self.beacon_hash)]) + self.beacon_hash
-        return out
+        return contribution_params(self.name, self.type == 1, self.iterations_exp, self.beacon_hash)
 
     def to_bytes(self) -> bytes:
         pts = b"".join(np.ascontiguousarray(p, "<u4").tobytes()
@@ -397,21 +391,8 @@ def read_ptau(path) -> Ptau:
                for size, shape in ((G1_BYTES, _G1), (G2_BYTES, _G2), (G1_BYTES, _G1), (G1_BYTES, _G1), (G2_BYTES, _G2))]
         key = PtauPubKey.from_lem(contrib.take(_PUBKEY_BYTES))
         c = PtauContribution(*pts, key, bytes(contrib.take(216)), bytes(contrib.take(64)), contrib.u32())
-        body = Reader(contrib.take(contrib.u32()), f"{where} parameters")
-        last = 0
-        while body.pos < len(body.buf):
-            kind = body.take(1)[0]
-            if kind <= last or kind > 3:
-                raise InputError(f"{where}: malformed parameters (type {kind} after {last})")
-            last = kind
-            if kind == 1:
-                c.name = bytes(body.take(body.take(1)[0])).decode(errors="replace")
-            elif kind == 2:
-                c.iterations_exp = body.take(1)[0]
-            else:
-                c.beacon_hash = bytes(body.take(body.take(1)[0]))
-        if c.type == 1 and (c.iterations_exp is None or c.beacon_hash is None):
-            raise InputError(f"{where}: a beacon contribution without its beacon hash or iterations")
+        c.name, c.iterations_exp, c.beacon_hash = read_contribution_params(
+            Reader(contrib.take(contrib.u32()), f"{where} parameters"), c.type == 1, where)
         ptau.contributions.append(c)
     if contrib.pos != len(contrib.buf):
         raise InputError(f"{path}: contributions section has {len(contrib.buf) - contrib.pos} stray bytes")

@@ -21,7 +21,7 @@ from pipeline.errors import InputError
 from pipeline.groth16.keys import ProvingKey, VerifyingKey, _validate
 from pipeline.groth16.r1cs import SparseMatrix
 from pipeline.groth16.r1cs_to_qap import QapMatrices
-from pipeline.snarkjs.binfile import Reader, read_binfile
+from pipeline.snarkjs.binfile import Reader, contribution_params, read_binfile, read_contribution_params
 
 SNARKJS_LABEL = "snarkjs .zkey (phase-2 ceremony as recorded in the file)"
 _COEF = np.dtype([("matrix", "<u4"), ("row", "<u4"), ("wire", "<u4"), ("value", "<u4", (8,))])
@@ -143,12 +143,7 @@ class ZkeyContribution:
 
     def to_bytes(self) -> bytes:
         pts = b"".join(np.ascontiguousarray(p, "<u4").tobytes() for p in (self.delta_after, self.g1_s, self.g1_sx, self.g2_spx))
-        params_bytes = b""
-        if self.name:
-            data = self.name[:64].encode()
-            params_bytes += bytes([1, len(data)]) + data
-        if self.type == 1:
-            params_bytes += bytes([2, self.iterations_exp, 3, len(self.beacon_hash)]) + self.beacon_hash
+        params_bytes = contribution_params(self.name, self.type == 1, self.iterations_exp, self.beacon_hash)
         return pts + self.transcript + struct.pack("<II", self.type, len(params_bytes)) + params_bytes
 
 
@@ -208,21 +203,9 @@ def read_zkey_ceremony(path) -> ZkeyFile:
         p = [np.frombuffer(bytes(mpc.take(s)), "<u4").reshape(shape)
              for s, shape in ((96, (2, 12)), (96, (2, 12)), (96, (2, 12)), (192, (2, 2, 12)))]
         c = ZkeyContribution(*p, bytes(mpc.take(64)), mpc.u32())
-        body = Reader(mpc.take(mpc.u32()), f"{path} contribution {k + 1} parameters")
-        last = 0
-        while body.pos < len(body.buf):
-            kind = body.take(1)[0]
-            if kind <= last or kind > 3:
-                raise InputError(f"{path} contribution {k + 1}: malformed parameters")
-            last = kind
-            if kind == 1:
-                c.name = bytes(body.take(body.take(1)[0])).decode(errors="replace")
-            elif kind == 2:
-                c.iterations_exp = body.take(1)[0]
-            else:
-                c.beacon_hash = bytes(body.take(body.take(1)[0]))
-        if c.type == 1 and (c.iterations_exp is None or c.beacon_hash is None):
-            raise InputError(f"{path} contribution {k + 1}: a beacon without its hash or iterations")
+        where = f"{path} contribution {k + 1}"
+        c.name, c.iterations_exp, c.beacon_hash = read_contribution_params(
+            Reader(mpc.take(mpc.u32()), f"{where} parameters"), c.type == 1, where)
         z.contributions.append(c)
     return z
 

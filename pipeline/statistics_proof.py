@@ -26,7 +26,7 @@ import numpy as np
 
 from ledger import Entry, Ledger, canonical_json
 from pipeline import __version__
-from pipeline.circuit.statistics import (STATEMENT, ChunkStatement, DatasetBinding, Mask, MaskChain, Shape, chunk_witness, circuit,
+from pipeline.circuit.statistics import (STATEMENT, ChunkAssignment, ChunkStatement, DatasetBinding, Mask, MaskChain, Shape, chunk_witness, circuit,
                                          signed)
 from pipeline.encoding import ColumnEncoding, column_encodings
 from pipeline.errors import InputError, ProofError
@@ -134,6 +134,12 @@ class ChunkJob:
     mask_in: Mask
     mask_out: Mask
 
+    def public_inputs(self, salt: int) -> list[int]:
+        """The public inputs this chunk's proof must have under the commitment salt `salt`."""
+        chunk = ChunkAssignment.from_values(self.shape, self.values, self.nulls, self.active_rows, self.lo, salt,
+                                            self.binding, self.index, self.mask_in, self.mask_out)
+        return chunk.statement(self.shape).public_inputs()
+
     def cache_key(self, vk_hash: str) -> str:
         """Content address of this chunk's proof: the shape, the key, the statement's binding, place
         and masks, and the encoded cells. Any change to one of them is another chunk."""
@@ -204,7 +210,7 @@ def prove_statistics(ledger: Ledger, request: ProveRequest, *, run=run_in_proces
 
     `run(jobs) -> ChunkProofs` proves the chunks (any order; default: here, one by one; batch jobs
     pass a Dask runner); `compute` reads the partitions (pipeline.ingest); `cache` (batch's resume
-    cache: mask_key(binding), load(key, vk), store(key, proof, binding), clear(binding)) keeps every finished chunk
+    cache: mask_key(binding), load(key, vk, job), store(key, proof, binding), clear(binding)) keeps every finished chunk
     proof so a killed job resumes; `on_chunk(proof, resumed)` is told of each chunk as it is done.
     """
     from pipeline.notarize import notarize
@@ -246,7 +252,7 @@ def prove_statistics(ledger: Ledger, request: ProveRequest, *, run=run_in_proces
                            chunk.nulls, lo, binding, masks.before(i), masks.after(i, last))
             if cache is not None:
                 cache_keys[i] = job.cache_key(vk.digest())
-                cached = cache.load(cache_keys[i], vk)
+                cached = cache.load(cache_keys[i], vk, job)
                 if cached is not None:
                     done(cached, resumed=True)
                     continue

@@ -111,11 +111,15 @@ def test_resume_after_sigkill_proves_only_what_is_missing(tmp_path, keys):
     done = len(_cached(ledger))
     assert 3 <= done < 12, f"{done} chunks were cached before the kill"
     assert Ledger.open(ledger).size == 1                                 # nothing half-written
-    _cached(ledger)[0].write_text("{ damaged")                           # one cache file is damaged
+    files = _cached(ledger)
+    files[0].write_text("{ damaged")                                     # one cache file is damaged
+    # another holds a valid proof, but of a different chunk: planted under this chunk's name
+    planted = json.loads(files[2].read_text())
+    files[1].write_text(json.dumps(planted))
     code, doc, err = run_batch(m, "--ledger", ledger, "--workers", 1, "--keys", keys, "--resume")
     assert code == 0, err
-    assert doc["chunks_resumed"] == done - 1 and doc["cache_rejected"] == 1
-    assert doc["chunks_proved"] == 12 - (done - 1)
+    assert doc["chunks_resumed"] == done - 2 and doc["cache_rejected"] == 2
+    assert doc["chunks_proved"] == 12 - (done - 2)
     assert cli(["verify", "big@1", "--ledger", str(ledger), "--data", str(tmp_path / "big.csv"),
                 "--trusted-keys", str(keys)]) == 0
     assert Ledger.open(ledger).resolve("big@1").record["statistics"]["v"]["scaled"]["sum"] == sum(

@@ -5,9 +5,10 @@
 
 A dataset's binding id names its raw-bytes root, name and version, so a cache serves only the entry
 it was made for; a chunk's key (statistics_proof.ChunkJob.cache_key) names its cells, place, masks,
-shape and verifying key. A file that does not parse, or whose proof does not verify under the key
-for the statement it claims, counts as missing and is proved again. Files are written to a temporary
-name, fsynced and renamed, so a kill leaves either a whole file or none.
+shape and verifying key. A file that does not parse, whose statement is not the one its chunk
+implies (cells, salt, place, masks), or whose proof does not verify, counts as missing and is
+proved again. Files are written to a temporary name, fsynced and renamed, so a kill leaves either a
+whole file or none.
 """
 
 from __future__ import annotations
@@ -66,8 +67,9 @@ class ResumeCache:
         _write_private(path, key)
         return key
 
-    def load(self, key: str, vk) -> ChunkProof | None:
-        """The cached proof under `key` if resuming and it verifies, else None."""
+    def load(self, key: str, vk, job) -> ChunkProof | None:
+        """The cached proof under `key` if resuming, its statement is exactly the one `job` (a
+        statistics_proof.ChunkJob) implies under the cached salt, and it verifies; else None."""
         if not self.resume:
             return None
         path = self._find(key)
@@ -83,6 +85,9 @@ class ResumeCache:
             from pipeline.groth16.keys import Proof
             from pipeline.groth16.verifier import verify
 
+            if (proof.index, proof.active_rows) != (job.index, job.active_rows) \
+                    or proof.public_inputs != job.public_inputs(proof.salt):
+                raise ValueError("the cached statement is not this chunk's")
             if not verify(vk, proof.public_inputs, Proof.from_bytes(proof.proof)):
                 raise ValueError("the proof does not verify")
         except Exception:           # any damage: prove that chunk again

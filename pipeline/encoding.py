@@ -44,16 +44,21 @@ class ColumnEncoding:
         return asdict(self) | {"min_bound": str(self.to_units(self.lo)), "max_bound": str(self.to_units(self.hi))}
 
 
-def parse_assignments(text: str | None, option: str) -> dict[str, str]:
-    """`a=1,b=2` → {"a": "1", "b": "2"}; InputError on a malformed item."""
+def parse_assignments(text: str | list[str] | None, option: str) -> dict[str, str]:
+    """`a=1,b=2` (or several such texts, one per repeated option) → {"a": "1", "b": "2"};
+    InputError on a malformed item or a column given twice."""
     out: dict[str, str] = {}
     if not text:
         return out
-    for item in text.split(","):
-        name, sep, value = item.partition("=")
-        if not sep or not name.strip() or not value.strip():
-            raise InputError(f"{option}: '{item}' is not COLUMN=VALUE (example: {option} price=2)")
-        out[name.strip()] = value.strip()
+    for part in [text] if isinstance(text, str) else text:
+        for item in part.split(","):
+            name, sep, value = item.partition("=")
+            if not sep or not name.strip() or not value.strip():
+                raise InputError(f"{option}: '{item}' is not COLUMN=VALUE (example: {option} price=2)")
+            if name.strip() in out:
+                raise InputError(f"{option}: column '{name.strip()}' is given twice ({option} {name.strip()}="
+                                 f"{out[name.strip()]} and {option} {item.strip()}); give each column once")
+            out[name.strip()] = value.strip()
     return out
 
 
@@ -71,7 +76,7 @@ def scaled_decimal(text: str, scale: int, what: str) -> int:
     return int(scaled)
 
 
-def column_encodings(columns: list[str], scale_opt: str | None, range_opt: str | None,
+def column_encodings(columns: list[str], scale_opt: str | list[str] | None, range_opt: str | list[str] | None,
                      range_bits: int) -> list[ColumnEncoding]:
     """Encodings for the chosen columns from `--scale a=2` and `--range a=0:1e6`.
 
@@ -145,16 +150,28 @@ def _first_bad(texts: pa.Array, scale: int) -> tuple[int, str]:
     return lo, f"'{item}' is not a plain decimal number"
 
 
-def encode_values(values: pa.Array, enc: ColumnEncoding, where, first_row: int) -> tuple[np.ndarray, np.ndarray]:
+def encode_values(values: pa.Array, enc: ColumnEncoding, where, first_row: int,
+                  null_values: tuple[str, ...] = ("",), text: bool = True) -> tuple[np.ndarray, np.ndarray]:
     """Scaled int64 values and a null mask for one column of one partition.
 
     `where(row) -> str` names the place for messages ("data.csv row 12"); `first_row` is the
-    row number of values[0]. Nulls get value 0. Raises InputError for any bad value.
+    row number of values[0]. Text (`text`: CSV cells, Hive partition values) is trimmed and a cell
+    equal to one of `null_values` is null; typed columns (Parquet) must be numeric, their nulls are
+    nulls and a floating-point NaN is null when "NaN" is one of the markers. Nulls get value 0.
+    Raises InputError for any bad value.
     """
+    if pa.types.is_dictionary(values.type):
+        values = values.dictionary_decode()
     if pa.types.is_string(values.type) or pa.types.is_large_string(values.type):
+        if not text:
+            raise InputError(f"{where(first_row)} column '{enc.name}': type {values.type} is text in a typed file; "
+                             "choose numeric columns with --columns, or store the column as numbers")
         texts = pc.utf8_trim_whitespace(values)
-        texts = pc.if_else(pc.equal(texts, ""), pa.scalar(None, texts.type), texts)
+        markers = pa.array(list(null_values), texts.type)
+        texts = pc.if_else(pc.is_in(texts, value_set=markers), pa.scalar(None, texts.type), texts)
     elif pa.types.is_integer(values.type) or pa.types.is_floating(values.type) or pa.types.is_decimal(values.type):
+        if pa.types.is_floating(values.type) and "NaN" in null_values:
+            values = pc.if_else(pc.is_nan(values), pa.scalar(None, values.type), values)
         texts = pc.cast(values, pa.string())
     elif pa.types.is_null(values.type):
         texts = pa.array([None] * len(values), pa.string())

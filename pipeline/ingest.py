@@ -1,9 +1,11 @@
-"""Ingest: stream the chosen columns of a CSV or Parquet file through Dask partitions into
-fixed-size chunks of encoded integers, one chunk per circuit instance.
+"""Ingest: stream the chosen columns of a dataset (a CSV or Parquet file, or a directory or glob of
+part files: pipeline.dataset_files) through Dask partitions into fixed-size chunks of encoded
+integers, one chunk per circuit instance.
 
-Memory is bounded by one partition (`blocksize` bytes of CSV, one Parquet row group) plus one
-chunk, never by the file. Rows are numbered from 1, header excluded, across partitions, so every
-error names the exact row.
+Memory is bounded by one partition (`blocksize` bytes of CSV, one Parquet row group, one block of a
+decompressed stream) plus one chunk, never by the file. Rows are numbered from 1, header
+excluded, within each file, so every error names the file and its exact row; chunks run across
+file boundaries.
 """
 
 from __future__ import annotations
@@ -17,41 +19,38 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from pipeline.dataset_files import DataFile, Dataset, TextOptions, resolve_dataset
 from pipeline.encoding import ColumnEncoding, encode_values
 from pipeline.errors import InputError
 
 DEFAULT_BLOCKSIZE = 64 * 2**20
 
 
-def detect_format(path: Path) -> str:
-    """'csv' or 'parquet' from the file's magic bytes and name; InputError otherwise."""
-    try:
-        with open(path, "rb") as fh:
-            head = fh.read(4)
-    except IsADirectoryError:
-        raise InputError(f"{path}: is a directory; prove one CSV or Parquet file at a time") from None
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read ({exc.strerror}); check the path and permissions") from None
-    if head == b"PAR1":
-        return "parquet"
-    if path.suffix.lower() in {".csv", ".txt", ".tsv"} or not path.suffix:
-        if not head:
-            raise InputError(f"{path}: file is empty; nothing to prove")
-        return "csv"
-    raise InputError(f"{path}: not a CSV or Parquet file (suffix {path.suffix!r}, no PAR1 magic)")
+def _open_text(file: DataFile):
+    """A readable stream of a CSV file's text bytes, decompressed in bounded memory."""
+    if file.compression == "xz":
+        import lzma
+
+        return lzma.open(file.path, "rb")
+    if file.compression is not None:
+        return pa.input_stream(str(file.path), compression=file.compression)
+    return pa.input_stream(str(file.path))
 
 
-def file_columns(path: Path, fmt: str) -> list[str]:
+def file_columns(file: DataFile, text: TextOptions) -> list[str]:
     """Column names from the header (CSV) or the schema (Parquet)."""
-    if fmt == "parquet":
-        return list(pq.read_schema(path).names)
+    if file.format == "parquet":
+        return list(pq.read_schema(file.path).names)
     import pyarrow.csv as pacsv
 
     try:
-        with pacsv.open_csv(path, read_options=pacsv.ReadOptions(block_size=1 << 16)) as reader:
+        with _open_text(file) as stream, pacsv.open_csv(
+                stream, read_options=pacsv.ReadOptions(block_size=1 << 16),
+                parse_options=pacsv.ParseOptions(delimiter=text.delimiter_for(file))) as reader:
             return list(reader.schema.names)
-    except pa.ArrowInvalid as exc:
-        raise InputError(f"{path}: is not a well-formed CSV ({exc}); fix the file") from None
+    except (pa.ArrowInvalid, OSError, EOFError) as exc:
+        raise InputError(f"{file.path}: is not a well-formed CSV ({str(exc).strip().splitlines()[-1]}); "
+                         "fix the file") from None
 
 
 @dataclass
@@ -66,16 +65,39 @@ class Chunk:
     nulls: np.ndarray
 
 
-def _partitions(path: Path, fmt: str, columns: list[str], blocksize: int):
-    """Dask partitions of the chosen columns, as delayed pandas frames, in file order."""
+def _partitions(file: DataFile, columns: list[str], blocksize: int, text: TextOptions):
+    """Dask partitions of one uncompressed file's chosen columns, as delayed pandas frames, in file
+    order. Text is read as text (no pandas null guessing: the markers apply in encode_values);
+    Parquet keeps its exact Arrow types (a nullable int64 never passes through float64)."""
     import dask.dataframe as dd
 
-    if fmt == "csv":
-        frame = dd.read_csv(str(path), blocksize=blocksize, usecols=columns, dtype=str,
-                            keep_default_na=False, na_values=[""], encoding="utf-8")
+    if file.format == "csv":
+        frame = dd.read_csv(str(file.path), blocksize=blocksize, usecols=columns, dtype=str, na_filter=False,
+                            sep=text.delimiter_for(file), encoding="utf-8")
     else:
-        frame = dd.read_parquet(str(path), columns=columns)
+        frame = dd.read_parquet(str(file.path), columns=columns, dtype_backend="pyarrow")
     return frame.to_delayed()
+
+
+def _stream_batches(file: DataFile, columns: list[str], blocksize: int, text: TextOptions) -> Iterator[dict]:
+    """A compressed CSV, decompressed as a stream in this process (a compressed file cannot be split
+    into byte ranges, so Dask would read it whole): {column: text array} per block of rows."""
+    import pyarrow.csv as pacsv
+
+    convert = pacsv.ConvertOptions(include_columns=columns, column_types={c: pa.string() for c in columns},
+                                   strings_can_be_null=False, quoted_strings_can_be_null=False)
+    with _open_text(file) as stream, pacsv.open_csv(
+            stream, read_options=pacsv.ReadOptions(block_size=min(blocksize, 1 << 30)),
+            parse_options=pacsv.ParseOptions(delimiter=text.delimiter_for(file), newlines_in_values=True),
+            convert_options=convert) as reader:
+        for batch in reader:
+            yield {c: batch.column(c) for c in columns}
+
+
+def _arrow(series) -> pa.Array:
+    """One Arrow array of a pandas column, its Arrow type kept (ArrowDtype columns are not copied)."""
+    column = pa.array(series)
+    return column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
 
 
 @contextmanager
@@ -89,6 +111,9 @@ def _parse_errors(path: Path, first_row):
     except (ValueError, pa.ArrowException) as exc:
         raise InputError(f"{path}: cannot parse the rows from {first_row()} on "
                          f"({str(exc).strip().splitlines()[-1]}); fix the file") from None
+    except (OSError, EOFError) as exc:      # a damaged compressed stream
+        raise InputError(f"{path}: cannot read the rows from {first_row()} on ({exc}); the file is damaged or "
+                         "not what its suffix says") from None
 
 
 def compute_in_order(parts) -> Iterator:
@@ -97,42 +122,75 @@ def compute_in_order(parts) -> Iterator:
         yield part.compute(scheduler="sync")
 
 
-def iter_encoded_partitions(path: Path, encodings: list[ColumnEncoding], blocksize: int = DEFAULT_BLOCKSIZE,
-                            compute=compute_in_order) -> Iterator[tuple[int, np.ndarray, np.ndarray]]:
-    """(first_row, values (rows, cols) int64, nulls (rows, cols) bool) per partition, in order.
-
-    `compute(delayed partitions) -> iterator of pandas frames, in order` reads the partitions: in
-    this process by default, as tasks on a Dask cluster in batch jobs (pipeline.batch.tasks).
-    Encoding happens here, so every error names its exact row.
-    """
-    path = Path(path)
-    fmt = detect_format(path)
-    names = [e.name for e in encodings]
-    available = file_columns(path, fmt)
-    for name in names:
-        if name not in available:
-            raise InputError(f"{path}: no column '{name}' (columns: {', '.join(available)}); fix --columns")
-    first_row = 1
-    with _parse_errors(path, lambda: first_row):
-        parts = _partitions(path, fmt, names, blocksize)
-    frames = compute(parts)
+def _file_blocks(file: DataFile, columns: list[str], blocksize: int, text: TextOptions, compute,
+                 first_row) -> Iterator[dict]:
+    """{column: Arrow array} per partition of one file, in order (no columns: row counts only)."""
+    if file.format == "csv" and file.compression is not None:
+        blocks = _stream_batches(file, columns, blocksize, text)
+    else:
+        with _parse_errors(file.path, first_row):
+            parts = _partitions(file, columns, blocksize, text)
+        blocks = ({c: _arrow(frame[c]) for c in columns} for frame in compute(parts))
     while True:
-        with _parse_errors(path, lambda: first_row):
-            frame = next(frames, None)
-        if frame is None:
-            break
-        rows = len(frame)
-        values = np.empty((rows, len(names)), np.int64)
-        nulls = np.empty((rows, len(names)), bool)
-        for j, enc in enumerate(encodings):
-            column = pa.Array.from_pandas(frame[enc.name])
-            values[:, j], nulls[:, j] = encode_values(column, enc, lambda r: f"{path} row {r}", first_row)
-        yield first_row, values, nulls
-        first_row += rows
+        with _parse_errors(file.path, first_row):
+            block = next(blocks, None)
+        if block is None:
+            return
+        yield block
 
 
-def iter_chunks(path: Path, encodings: list[ColumnEncoding], chunk_rows: int,
-                blocksize: int = DEFAULT_BLOCKSIZE, compute=compute_in_order) -> Iterator[Chunk]:
+def iter_encoded_partitions(dataset: Dataset | Path, encodings: list[ColumnEncoding],
+                            blocksize: int = DEFAULT_BLOCKSIZE, compute=compute_in_order,
+                            text: TextOptions = TextOptions()) -> Iterator[tuple[int, np.ndarray, np.ndarray]]:
+    """(first_row, values (rows, cols) int64, nulls (rows, cols) bool) per partition, in order,
+    across the dataset's files; rows count from 1 over the whole dataset.
+
+    `compute(delayed partitions) -> iterator of pandas frames, in order` reads one file's partitions:
+    in this process by default, as tasks on a Dask cluster in batch jobs (pipeline.batch.tasks).
+    Encoding happens here, so every error names its file and its exact row there.
+    """
+    if not isinstance(dataset, Dataset):
+        dataset = resolve_dataset(dataset)
+    names = [e.name for e in encodings]
+    hive = dataset.partition_columns
+    first_row = 1
+    for file in dataset.files:
+        if file.size == 0:           # an empty part file holds no rows, not even a header
+            continue
+        own = file_columns(file, text)
+        clash = sorted(set(hive) & set(own))
+        if clash:
+            raise InputError(f"{file.path}: column '{clash[0]}' is also a Hive partition key of its folder; "
+                             "rename one of them")
+        for name in names:
+            if name not in own + hive:
+                raise InputError(f"{file.path}: no column '{name}' (columns: {', '.join(own + hive)}); fix --columns")
+        read = [n for n in names if n not in hive] or own[:1]     # at least one column, to count rows by
+        file_start = first_row
+        partitions = dict(file.partitions)
+
+        def where(row: int, file=file, file_start=file_start) -> str:
+            return f"{file.path} row {row - file_start + 1}"
+
+        for block in _file_blocks(file, read, blocksize, text, compute, lambda: first_row - file_start + 1):
+            rows = len(block[read[0]])
+            values = np.empty((rows, len(names)), np.int64)
+            nulls = np.empty((rows, len(names)), bool)
+            for j, enc in enumerate(encodings):
+                if enc.name in partitions:
+                    column = pa.array([partitions[enc.name]], pa.string()).take(np.zeros(rows, np.int64))
+                    is_text = True
+                else:
+                    column, is_text = block[enc.name], file.format == "csv"
+                values[:, j], nulls[:, j] = encode_values(column, enc, where, first_row, text.null_values, is_text)
+            if rows:
+                yield first_row, values, nulls
+            first_row += rows
+
+
+def iter_chunks(dataset: Dataset | Path, encodings: list[ColumnEncoding], chunk_rows: int,
+                blocksize: int = DEFAULT_BLOCKSIZE, compute=compute_in_order,
+                text: TextOptions = TextOptions()) -> Iterator[Chunk]:
     """Fixed-size chunks of `chunk_rows` rows across partition boundaries; the last may be short."""
     if chunk_rows < 1:
         raise InputError(f"--chunk-rows must be at least 1, got {chunk_rows}")
@@ -140,7 +198,7 @@ def iter_chunks(path: Path, encodings: list[ColumnEncoding], chunk_rows: int,
     buf_vals = np.zeros((chunk_rows, ncols), np.int64)
     buf_nulls = np.zeros((chunk_rows, ncols), bool)
     filled, index, chunk_first = 0, 0, 1
-    for first_row, values, nulls in iter_encoded_partitions(path, encodings, blocksize, compute):
+    for first_row, values, nulls in iter_encoded_partitions(dataset, encodings, blocksize, compute, text):
         pos = 0
         while pos < len(values):
             if filled == 0:

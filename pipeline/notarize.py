@@ -790,9 +790,11 @@ def total_size(path: Path) -> int:
 
 
 def notarize(path: str | os.PathLike, *, fmt: str = "auto", scan: bool = True, chunk_size: int = CHUNK_SIZE,
-             progress: Progress | None = None) -> Notarization:
+             progress: Progress | None = None, files: list[tuple[str, Path]] | None = None) -> Notarization:
     """Commit to the bytes of a file or a directory of files; with `scan`, also the format's
-    schema and row count. Raises InputError naming the file (and row, column) for bad input."""
+    schema and row count. `files` ((relative '/' path, path) in sorted order) commits a directory
+    to those files only (the parts a dataset reads); default: every file below it. Raises
+    InputError naming the file (and row, column) for bad input."""
     path = Path(path)
     if fmt not in ("auto",) + FORMATS:
         raise InputError(f"unknown format {fmt!r}; use one of auto, {', '.join(FORMATS)}")
@@ -803,7 +805,7 @@ def notarize(path: str | os.PathLike, *, fmt: str = "auto", scan: bool = True, c
         return Notarization(str(path), "file", d.root, d.size, chunk_size, d.format, [d], d.schema, d.rows)
     if not os.access(path, os.R_OK | os.X_OK):
         raise InputError(f"{path}: cannot list directory (permission denied); make it readable")
-    files = list_files(path)
+    files = list_files(path) if files is None else files
     if not files:
         raise InputError(f"{path}: directory holds no files; there is nothing to notarize")
     digests = []
@@ -823,9 +825,11 @@ def notarize(path: str | os.PathLike, *, fmt: str = "auto", scan: bool = True, c
                         fmt_all, digests, schema, rows)
 
 
-def compare(entry_data: dict, path: str | os.PathLike, progress: Progress | None = None) -> list[str]:
+def compare(entry_data: dict, path: str | os.PathLike, progress: Progress | None = None,
+            files: list[tuple[str, Path]] | None = None) -> list[str]:
     """Re-hash `path` the way `entry_data` (a ledger entry's `data`) was made; return the
-    differences (empty when the bytes are exactly those notarized)."""
+    differences (empty when the bytes are exactly those notarized). `files`: the files of the
+    directory that the entry's selection takes (default: all of them)."""
     chunk = entry_data.get("chunk_size", CHUNK_SIZE)
     if entry_data.get("hash", DATA_HASH) != DATA_HASH:
         raise InputError(f"entry's data hash {entry_data.get('hash')!r} is not {DATA_HASH}")
@@ -835,7 +839,7 @@ def compare(entry_data: dict, path: str | os.PathLike, progress: Progress | None
         raise InputError(f"{path}: is a directory, but the entry notarized a single file")
     if layout == "directory" and path.exists() and not path.is_dir():
         raise InputError(f"{path}: is a file, but the entry notarized a directory")
-    now = notarize(path, scan=False, chunk_size=chunk, progress=progress) if layout == "directory" else None
+    now = notarize(path, scan=False, chunk_size=chunk, progress=progress, files=files) if layout == "directory" else None
     if now is None:
         if not path.exists():
             raise InputError(f"{path}: no such file or directory")

@@ -30,7 +30,8 @@ from pipeline.circuit.statistics import (STATEMENT, ChunkAssignment, ChunkStatem
                                          signed)
 from pipeline.encoding import ColumnEncoding, column_encodings
 from pipeline.errors import InputError, ProofError
-from pipeline.ingest import DEFAULT_BLOCKSIZE, compute_in_order, detect_format, iter_chunks
+from pipeline.dataset_files import TextOptions, resolve_dataset
+from pipeline.ingest import DEFAULT_BLOCKSIZE, compute_in_order, iter_chunks
 from pipeline.keystore import KeyStore
 
 BUNDLE_FORMAT = "zkp-ledger/statistics-bundle/v2"
@@ -39,11 +40,13 @@ OPENINGS_FORMAT = "zkp-ledger/statistics-openings/v2"
 
 @dataclass
 class ProveRequest:
-    dataset: Path
+    dataset: Path | str                                    # a file, a directory or a glob of part files
     name: str
     columns: list[str]
-    scale: str | None = None
-    ranges: str | None = None
+    scale: str | list[str] | None = None
+    ranges: str | list[str] | None = None
+    delimiter: str | None = None                           # CSV field delimiter (default: by suffix)
+    null_values: str | list[str] | None = None             # null markers, comma-separated (default: pandas')
     range_bits: int = 32
     chunk_rows: int = 1024
     width: int = 9
@@ -217,12 +220,11 @@ def prove_statistics(ledger: Ledger, request: ProveRequest, *, run=run_in_proces
 
     encodings = column_encodings(request.columns, request.scale, request.ranges, request.range_bits)
     shape = Shape(request.chunk_rows, len(encodings), request.range_bits, request.width)
-    dataset = Path(request.dataset)
-    detect_format(dataset)                 # one CSV or Parquet file, before any long read
-    notarized = notarize(dataset)          # raw-bytes root, schema, row count; rejects bad CSV
-    if notarized.layout != "file" or notarized.format not in ("csv", "parquet"):
-        raise InputError(f"{dataset}: prove needs one CSV or Parquet file (found {notarized.layout} "
-                         f"of format {notarized.format}); use notarize for other data")
+    text = TextOptions.from_options(request.delimiter, request.null_values)
+    files = resolve_dataset(request.dataset)       # the part files, before any long read
+    dataset = files.spec
+    # raw-bytes root (the tree over exactly the files read), schema, row count; rejects bad CSV
+    notarized = notarize(files.root, files=None if files.layout == "file" else [(f.rel, f.path) for f in files.files])
     # Every chunk's statement names the entry it will be: its bytes, its name and its version.
     binding = DatasetBinding(notarized.root, request.name, ledger.next_version(request.name))
     masks = MaskChain(shape, binding, cache.mask_key(binding) if cache is not None else None)
@@ -244,7 +246,7 @@ def prove_statistics(ledger: Ledger, request: ProveRequest, *, run=run_in_proces
 
     def jobs():
         nonlocal vk
-        for chunk, last in _with_lookahead(iter_chunks(dataset, encodings, shape.rows, request.blocksize, compute)):
+        for chunk, last in _with_lookahead(iter_chunks(files, encodings, shape.rows, request.blocksize, compute, text)):
             if vk is None:   # keys only once the first chunk encoded cleanly
                 _, vk = proving_keys(ledger, request, shape)
             i = chunk.index
@@ -269,14 +271,14 @@ def prove_statistics(ledger: Ledger, request: ProveRequest, *, run=run_in_proces
         raise InputError(f"{dataset}: read {rows} rows through Dask but notarize counted {notarized.rows}; "
                          "the file changed while it was proved, or it has blank lines")
     entry = _append_entry(ledger, request, encodings, shape, notarized, binding, masks, vk,
-                          [proofs[i] for i in range(len(proofs))])
+                          [proofs[i] for i in range(len(proofs))], files, text)
     if cache is not None:
         cache.clear(binding)
     return entry
 
 
 def _append_entry(ledger: Ledger, request: ProveRequest, encodings, shape: Shape, notarized, binding, masks, vk,
-                  proofs: list[ChunkProof]) -> Entry:
+                  proofs: list[ChunkProof], files, text: TextOptions) -> Entry:
     """Write the bundle, the key and the openings, then append the one entry (checked version)."""
     chunks = [{"index": p.index, "first_row": p.first_row, "rows": p.active_rows,
                "public_inputs": [str(v) for v in p.public_inputs], "proof": base64.b64encode(p.proof).decode()}
@@ -295,11 +297,18 @@ def _append_entry(ledger: Ledger, request: ProveRequest, encodings, shape: Shape
     for enc, total in zip(encodings, totals):
         s, q, n_null = (signed(x) for x in total)
         statistics[enc.name] = column_statistics(enc, shape.range_bits, rows - n_null, n_null, s, q)
+    data = notarized.data_record()
+    if files.layout == "directory":       # which files were read, so `verify --data DIR` reads the same
+        data |= {"selection": files.selection, "skipped": files.skipped,
+                 "partition_columns": files.partition_columns}
+    compressed = sorted({f.compression for f in files.files if f.compression})
+    if compressed:
+        data["compression"] = compressed
     record = {
         "kind": "statistics", "name": request.name, "tag": request.tag, "tool": f"zkp-ledger {__version__}",
-        "data": notarized.data_record(), "schema": notarized.schema, "rows": rows,
+        "data": data, "schema": notarized.schema, "rows": rows,
         "encoding": {"columns": [e.describe() for e in encodings], "range_bits": shape.range_bits,
-                     "chunk_rows": shape.rows, "fixed_point": "value * 10^scale, exact"},
+                     "chunk_rows": shape.rows, "fixed_point": "value * 10^scale, exact", **text.describe(files)},
         "statistics": statistics,
         "circuit": {"name": STATEMENT, "shape": shape.describe(), "key_id": shape.key_id(),
                     "vk_hash": vk.digest(), "vk_object": vk_object, "setup": vk.label,

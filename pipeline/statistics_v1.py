@@ -18,6 +18,7 @@ from pipeline.circuit.statistics import Shape, packed_cells, signed
 from pipeline.encoding import ColumnEncoding
 from pipeline.errors import InputError, ProofError
 from pipeline.groth16.keys import Proof
+from pipeline.dataset_files import LEGACY_NULL_VALUES, TextOptions
 from pipeline.ingest import iter_chunks
 from pipeline.key_trust import KeyTrust
 from pipeline.statistics_verify import (StatisticsCheck, batch_verify_all, check_encoding, committed_cells,
@@ -88,7 +89,7 @@ def _check_data(entry: Entry, chunks: list[dict], shape: Shape, encodings: list[
                 data: Path) -> None:
     seen = 0
     try:
-        for chunk in iter_chunks(data, encodings, shape.rows):
+        for chunk in iter_chunks(data, encodings, shape.rows, text=TextOptions(None, LEGACY_NULL_VALUES)):
             if chunk.index >= len(chunks):
                 raise ProofError(f"{data}: has more rows than entry {entry.index} proved")
             cells = packed_cells(shape, *committed_cells(chunk, shape, encodings))

@@ -27,6 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from ledger import Entry, Ledger
+from pipeline.dataset_files import TextOptions, dataset_of_entry
 from pipeline.circuit.statistics import (R, STATEMENT, ChunkStatement, DatasetBinding, Shape, chain_ends, circuit,
                                          commitment_of, signed)
 from pipeline.encoding import MAX_SCALE, ColumnEncoding
@@ -107,6 +108,10 @@ def check_encoding(record: dict, shape: Shape, where: str) -> list[ColumnEncodin
         raise ProofError(f"{where}: a column is named twice in the encoding")
     if columns != [e.describe() for e in encodings]:
         raise ProofError(f"{where}: the encoding's descriptions (bounds in units) differ from its scaled bounds")
+    try:
+        TextOptions.from_encoding(record["encoding"])
+    except InputError as exc:
+        raise ProofError(f"{where}: {exc}") from None
     if shape.rows * shape.columns * (shape.range_bits + 3) > MAX_CONSTRAINTS:
         raise ProofError(f"{where}: shape {shape.key_id()} is beyond what this verifier builds "
                          f"(more than {MAX_CONSTRAINTS} constraints per chunk)")
@@ -282,7 +287,9 @@ def check_data(ledger: Ledger, entry: Entry, shape: Shape, encodings: list[Colum
         raise ProofError(f"entry {entry.index}: the openings hold {len(salts)} salts for {len(statements)} chunks")
     seen = 0
     try:
-        for chunk in iter_chunks(data, encodings, shape.rows):
+        files = dataset_of_entry(entry.record["data"], data)
+        text = TextOptions.from_encoding(entry.record["encoding"])
+        for chunk in iter_chunks(files, encodings, shape.rows, text=text):
             if chunk.index >= len(statements):
                 raise ProofError(f"{data}: has more rows than entry {entry.index} proved")
             st = statements[chunk.index]

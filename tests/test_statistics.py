@@ -246,7 +246,7 @@ def test_tampered_bundle_is_rejected(proved, tmp_path):
 
 BAD_VALUES = [
     ("1.005", "has more than 2 decimals"),
-    ("nan", "not a finite number"),
+    ("-inf", "not a finite number"),
     ("inf", "not a finite number"),
     ("ten", "is not a number"),
     ("41", "outside the declared range"),
@@ -352,13 +352,13 @@ def test_show_json_has_statistics(proved, capsys):
     assert price["count"] == frame["price"].notna().sum()
 
 
-def test_prove_refuses_directories_and_missing_files(tmp_path, capsys):
+def test_prove_refuses_folders_without_parts_and_missing_files(tmp_path, capsys):
     ledger_path = tmp_path / "l" / "ledger.jsonl"
     assert cli(["init", "--ledger", str(ledger_path), "--no-key"]) == 0
     (tmp_path / "dir").mkdir()
-    (tmp_path / "dir" / "x.csv").write_text("a\n1\n")
+    (tmp_path / "dir" / "_SUCCESS").write_text("")
     before = ledger_path.read_bytes()
-    for target, message in ((tmp_path / "dir", "is a directory"), (tmp_path / "nope.csv", "No such file")):
+    for target, message in ((tmp_path / "dir", "no CSV or Parquet part files"), (tmp_path / "nope.csv", "No such file")):
         capsys.readouterr()
         assert cli(["prove", str(target), "--ledger", str(ledger_path), "--name", "d", "--columns", "a"]) == 1
         assert message in capsys.readouterr().err

@@ -2,13 +2,15 @@
 optional `[cluster]` table (see pipeline/batch/cluster.py).
 
     [[dataset]]
-    path = "sales.csv"            # CSV or Parquet, relative to the manifest
+    path = "sales.csv"            # CSV or Parquet file, directory of parts or glob, relative to the manifest
     name = "sales"
     columns = ["amount", "qty"]
     scale = { amount = 2 }
     range = { amount = "0:10000", qty = "0:100" }
     range_bits = 20
     chunk_rows = 1024
+    delimiter = ";"               # optional, CSV only
+    null_values = ["", "NA"]      # optional (default: pandas' markers)
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from pipeline.dataset_files import TextOptions
 from pipeline.errors import InputError
 from pipeline.ingest import DEFAULT_BLOCKSIZE
 from pipeline.statistics_proof import ProveRequest
@@ -27,7 +30,7 @@ else:                                  # pragma: no cover - Python 3.10
     import tomli as tomllib
 
 DATASET_KEYS = {"path", "name", "columns", "scale", "range", "range_bits", "chunk_rows", "width", "tag", "parent",
-                "blocksize"}
+                "blocksize", "delimiter", "null_values"}
 
 
 @dataclass
@@ -86,8 +89,18 @@ def load_manifest(path: str | Path, device: str = "cpu", keys: Path | None = Non
                 raise InputError(f"{where}: {key} must be a positive whole number, got {value!r}")
             ints[key] = value
         dataset = Path(item["path"])
+        delimiter, null_values = item.get("delimiter"), item.get("null_values")
+        if delimiter is not None and not isinstance(delimiter, str):
+            raise InputError(f"{where}: delimiter must be a text such as \";\"")
+        if null_values is not None and not (isinstance(null_values, list) and all(isinstance(v, str) for v in null_values)):
+            raise InputError(f"{where}: null_values must be a list of texts such as [\"\", \"NA\"]")
+        try:
+            TextOptions.from_options(delimiter, null_values)
+        except InputError as exc:
+            raise InputError(f"{where}: {exc}") from None
         requests.append(ProveRequest(
-            dataset=dataset if dataset.is_absolute() else path.parent / dataset, name=str(item["name"]),
+            dataset=str(dataset if dataset.is_absolute() else path.parent / dataset), name=str(item["name"]),
+            delimiter=delimiter, null_values=null_values,
             columns=columns, scale=_assignments(item.get("scale"), f"{where}: scale"),
             ranges=_assignments(item.get("range"), f"{where}: range"), device=device, keys=keys,
             tag=item.get("tag"), parent=item.get("parent"), **ints))

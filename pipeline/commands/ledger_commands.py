@@ -332,8 +332,14 @@ def cmd_verify(args) -> int:
         data = e.record.get("data")
         if not data:
             raise InputError(f"entry {e.index} has no data commitment to compare with")
-        with progress_reporter("re-hash", total_size(Path(args.data))) as tick:
-            diffs = compare(data, args.data, progress=tick)
+        target, files = Path(args.data), None
+        if data.get("selection"):             # the part files a statistics entry read, selected alike
+            from pipeline.dataset_files import dataset_of_entry
+
+            chosen = dataset_of_entry(data, args.data)
+            target, files = chosen.root, [(f.rel, f.path) for f in chosen.files]
+        with progress_reporter("re-hash", total_size(target)) as tick:
+            diffs = compare(data, target, progress=tick, files=files)
         checks.append(f"{args.data}: " + ("bytes match the entry" if not diffs else "DIFFERS: " + "; ".join(diffs)))
     ok = not diffs
     _emit(args, {"entry": _entry_summary(e), "ok": ok, "checks": checks, "differences": diffs},

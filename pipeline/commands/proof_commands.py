@@ -55,8 +55,9 @@ def cmd_prove(args) -> int:
     tag = _check_name(args.tag, "tag") if args.tag else None
     columns = [c.strip() for c in args.columns.split(",") if c.strip()]
     ledger = _open(args)
-    request = ProveRequest(dataset=Path(args.dataset), name=name, columns=columns, scale=args.scale,
-                           ranges=args.range, range_bits=args.range_bits, chunk_rows=args.chunk_rows,
+    request = ProveRequest(dataset=args.dataset, name=name, columns=columns, scale=args.scale,
+                           ranges=args.range, delimiter=args.delimiter, null_values=args.null_values,
+                           range_bits=args.range_bits, chunk_rows=args.chunk_rows,
                            width=args.width, blocksize=args.blocksize, device=resolve_device(args.device),
                            tag=tag, parent=args.parent, keys=Path(args.keys) if args.keys else None)
     with chunk_progress(f"prove {Path(args.dataset).name}") as progress:
@@ -200,15 +201,28 @@ def _positive(text: str) -> int:
 
 
 def register(subparsers, common) -> None:
-    p = subparsers.add_parser("prove", parents=[common], help="notarize a CSV/Parquet file and prove column statistics",
+    p = subparsers.add_parser("prove", parents=[common], help="notarize a CSV/Parquet dataset and prove column statistics",
                               description="Notarize DATASET and prove, in zero knowledge, the row count, sums, sums "
                               "of squares, null counts and value ranges of the chosen numeric columns; record "
-                              "one ledger entry with the proofs.")
-    p.add_argument("dataset")
+                              "one ledger entry with the proofs. DATASET is a CSV or Parquet file, a directory of "
+                              "part files, or a quoted glob ('sales/*.parquet'), read as one table in sorted path "
+                              "order; hidden files and _-prefixed markers (_SUCCESS) are skipped and named in the "
+                              "entry; Hive folders (year=2024/) add their keys as columns. CSV may be compressed "
+                              "(.gz, .bz2, .xz, .zst): such a file is decompressed as one stream by this process "
+                              "(it cannot be split into byte ranges) and still proves in chunks of --chunk-rows.")
+    p.add_argument("dataset", help="a file, a directory of part files, or a quoted glob of them")
     p.add_argument("--name", required=True, help="dataset name (versions count up per name)")
     p.add_argument("--columns", required=True, help="comma-separated numeric columns, e.g. price,qty")
-    p.add_argument("--scale", help="decimals per column, e.g. price=2 (values are stored as value*10^scale)")
-    p.add_argument("--range", help="bounds per column in its units, e.g. price=0:1e6 (default 0:2^bits-1)")
+    p.add_argument("--scale", action="append", help="decimals per column, e.g. price=2 (values are stored as "
+                   "value*10^scale); repeat it or list several: --scale price=2,tax=3")
+    p.add_argument("--range", action="append", help="bounds per column in its units, e.g. price=0:1e6 (default "
+                   "0:2^bits-1); repeat it or list several: --range price=0:1e6 --range qty=-5:100")
+    p.add_argument("--delimiter", help="CSV field delimiter: one character, or tab (default: ',' and tab for "
+                   ".tsv/.tab); recorded in the entry")
+    p.add_argument("--null-values", metavar="LIST", help="comma-separated cell texts read as null after trimming "
+                   "spaces (default: pandas' markers: empty, NA, N/A, NULL, null, NaN, nan, None, ...; "
+                   "--null-values '' for empty cells only); recorded in the entry. A floating-point NaN in "
+                   "Parquet is null when NaN is a marker")
     p.add_argument("--range-bits", type=int, default=32, help="bits of the range check (default 32)")
     p.add_argument("--chunk-rows", type=_positive, default=1024, help="rows per proof (default 1024)")
     p.add_argument("--width", type=int, default=9, choices=[3, 5, 9, 12], help="Poseidon sponge width (default 9)")

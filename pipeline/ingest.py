@@ -101,7 +101,7 @@ def _arrow(series) -> pa.Array:
 
 
 @contextmanager
-def _parse_errors(path: Path, first_row):
+def _parse_errors(path: Path, first_row, compressed: bool = False):
     """Turn reader exceptions into one-line InputErrors (the notarize pass names exact rows)."""
     try:
         yield
@@ -112,6 +112,8 @@ def _parse_errors(path: Path, first_row):
         raise InputError(f"{path}: cannot parse the rows from {first_row()} on "
                          f"({str(exc).strip().splitlines()[-1]}); fix the file") from None
     except (OSError, EOFError) as exc:      # a damaged compressed stream
+        if not compressed or isinstance(exc, TimeoutError):
+            raise
         raise InputError(f"{path}: cannot read the rows from {first_row()} on ({exc}); the file is damaged or "
                          "not what its suffix says") from None
 
@@ -132,7 +134,7 @@ def _file_blocks(file: DataFile, columns: list[str], blocksize: int, text: TextO
             parts = _partitions(file, columns, blocksize, text)
         blocks = ({c: _arrow(frame[c]) for c in columns} for frame in compute(parts))
     while True:
-        with _parse_errors(file.path, first_row):
+        with _parse_errors(file.path, first_row, file.compression is not None):
             block = next(blocks, None)
         if block is None:
             return

@@ -180,6 +180,26 @@ def test_a_worker_killed_mid_task_loses_and_duplicates_nothing(tmp_path, keys):
     assert cli(["verify", "k@1", "--ledger", str(ledger_path), "--data", str(data), "--trusted-keys", str(keys)]) == 0
 
 
+def test_the_client_stops_when_every_worker_is_gone():
+    """A cluster that loses all its workers (a SLURM job past its walltime) mid-task: the client
+    gives up after the timeout with a line that says what to do, instead of waiting forever."""
+    from distributed import Client, LocalCluster
+
+    from pipeline.batch.tasks import ClusterLostError, WorkerWatch
+
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=":0",
+                      silence_logs=40) as cluster, Client(cluster) as client:
+        watch = WorkerWatch(client, lost_after=2.0, poll=0.2)
+        assert watch.result(client.submit(sum, [1, 2])) == 3
+        stuck = client.submit(time.sleep, 120, pure=False)
+        cluster.scale(0)
+        started = time.monotonic()
+        with pytest.raises(ClusterLostError, match="run again with --resume"):
+            watch.result(stuck)
+        assert 2.0 <= time.monotonic() - started < 60
+        assert not client.scheduler_info()["workers"]
+
+
 def test_prove_and_batch_give_the_same_statistics(tmp_path, keys):
     ledger = new_ledger(tmp_path)
     data = dataset(tmp_path, "same", [3, 1, 4, 1, 5, 9, 2, 6, None, 5])

@@ -23,8 +23,9 @@ def _batch_id() -> str:
     return time.strftime("%Y%m%dT%H%M%SZ", time.gmtime()) + "-" + secrets.token_hex(3)
 
 
-def prove_on_cluster(ledger, request, client, cache=None, metrics=None, progress=None):
-    """prove_statistics with the chunks and partitions as tasks on `client`'s cluster."""
+def prove_on_cluster(ledger, request, client, cache=None, metrics=None, progress=None, lost_after: float = 600.0):
+    """prove_statistics with the chunks and partitions as tasks on `client`'s cluster; stops with
+    ClusterLostError when no worker is left for `lost_after` seconds."""
     from pipeline.batch.tasks import dask_partitions, dask_runner
     from pipeline.circuit.statistics import Shape, circuit
     from pipeline.statistics_proof import prove_statistics
@@ -41,8 +42,8 @@ def prove_on_cluster(ledger, request, client, cache=None, metrics=None, progress
         metrics.chunk(proof.active_rows, len(request.columns), constraints[0], proof.seconds, resumed)
 
     request.progress = progress
-    return prove_statistics(ledger, request, run=dask_runner(client, window=2 * workers),
-                            compute=dask_partitions(client), cache=cache, on_chunk=on_chunk)
+    return prove_statistics(ledger, request, run=dask_runner(client, 2 * workers, lost_after),
+                            compute=dask_partitions(client, lost_after=lost_after), cache=cache, on_chunk=on_chunk)
 
 
 def cmd_batch(args) -> int:
@@ -50,6 +51,7 @@ def cmd_batch(args) -> int:
     from pipeline.batch.manifest import load_manifest
     from pipeline.batch.metrics import BatchMetrics
     from pipeline.batch.resume import ResumeCache
+    from pipeline.batch.tasks import ClusterLostError
     from pipeline.commands.proof_commands import chunk_progress
 
     manifest = load_manifest(args.manifest, device=resolve_device(args.device),
@@ -81,7 +83,9 @@ def cmd_batch(args) -> int:
             where = f"{request.name} ({request.dataset})"
             try:
                 with chunk_progress(f"batch {request.name}") as progress:
-                    entry = prove_on_cluster(ledger, request, client, cache, metrics, progress)
+                    entry = prove_on_cluster(ledger, request, client, cache, metrics, progress, args.worker_timeout)
+            except ClusterLostError:
+                raise                               # no dataset after this one could run either
             except (PipelineError, LedgerError, OSError, ValueError) as exc:
                 metrics.failures.labels(reason=type(exc).__name__).inc()
                 results.append({"name": request.name, "dataset": str(request.dataset), "ok": False, "error": str(exc)})
@@ -135,7 +139,8 @@ def register(subparsers, common) -> None:
     p.add_argument("--keys", metavar="DIR", help="take the keys from DIR (made by `setup --out DIR` or a ceremony)")
     p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
     p.add_argument("--worker-timeout", type=float, default=600.0, metavar="SECONDS",
-                   help="fail when no Dask worker has joined after this long (default 600)")
+                   help="fail when no Dask worker has joined after this long, or when every worker has been "
+                   "gone this long with work outstanding (default 600)")
     g = p.add_argument_group("SLURM (--cluster slurm; override the manifest's [cluster] table)")
     g.add_argument("--queue", help="partition")
     g.add_argument("--account")

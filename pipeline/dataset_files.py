@@ -16,8 +16,9 @@ rule (`selection_of`).
 
 from __future__ import annotations
 
-import glob
+import fnmatch
 import os
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -35,20 +36,27 @@ MAX_NULL_VALUES = 64
 SELECT_ALL = "**"                 # the selection of a directory given whole
 
 
+NOT_DELIMITERS = frozenset('"\r\n.+-0123456789eE')   # quotes, line ends, and what numbers are made of
+
+
 @dataclass(frozen=True)
 class TextOptions:
     """How text becomes values: the CSV field delimiter (None: by suffix, ',' or tab) and the cell
-    texts, after trimming spaces, that mean null. Recorded in a statistics entry's encoding."""
+    texts, after trimming spaces, that mean null. Recorded in a statistics entry's encoding.
+    `legacy`: an entry made before these were recorded (only "" is null in CSV; Parquet read through
+    pandas' NumPy dtypes, as then)."""
 
     delimiter: str | None = None
     null_values: tuple[str, ...] = DEFAULT_NULL_VALUES
+    legacy: bool = False
 
     def __post_init__(self):
-        if self.delimiter is not None and (len(self.delimiter) != 1 or self.delimiter in '"\r\n'):
-            raise InputError(f"--delimiter must be one character other than a quote or a newline, got "
-                             f"{self.delimiter!r} (examples: --delimiter ';', --delimiter tab)")
-        if len(self.null_values) > MAX_NULL_VALUES or not all(isinstance(v, str) and len(v) <= 64
-                                                               for v in self.null_values):
+        if self.delimiter is not None and (not isinstance(self.delimiter, str) or len(self.delimiter) != 1
+                                           or self.delimiter in NOT_DELIMITERS):
+            raise InputError(f"--delimiter must be one character other than a quote, a line break, a digit, '.', "
+                             f"'+', '-' or 'e', got {self.delimiter!r} (examples: --delimiter ';', --delimiter tab)")
+        if not isinstance(self.null_values, tuple) or len(self.null_values) > MAX_NULL_VALUES or \
+                not all(isinstance(v, str) and len(v) <= 64 for v in self.null_values):
             raise InputError(f"--null-values: at most {MAX_NULL_VALUES} markers of at most 64 characters each")
 
     @classmethod
@@ -70,7 +78,9 @@ class TextOptions:
     @classmethod
     def from_encoding(cls, encoding: dict) -> TextOptions:
         """The options an entry's encoding records (older entries: only "" is null)."""
-        markers = encoding.get("null_values", list(LEGACY_NULL_VALUES))
+        if "null_values" not in encoding:
+            return cls(encoding.get("delimiter"), LEGACY_NULL_VALUES, legacy=True)
+        markers = encoding["null_values"]
         if not isinstance(markers, list) or not all(isinstance(v, str) for v in markers):
             raise InputError("the entry's encoding has null_values that are not a list of texts")
         return cls(encoding.get("delimiter"), tuple(markers))
@@ -123,12 +133,16 @@ class Dataset:
 
 
 def file_format(path: Path) -> tuple[str, str | None] | None:
-    """("parquet", None) by the PAR1 magic, ("csv", compression) by the name, else None."""
+    """("parquet", None) by the PAR1 magic, ("csv", compression) by the name, else None. InputError
+    for what is not a regular file (a FIFO or a device would block or never end)."""
     try:
+        mode = os.stat(path).st_mode
+        if stat.S_ISDIR(mode):
+            return None
+        if not stat.S_ISREG(mode):
+            raise InputError(f"{path}: not a regular file (a pipe, socket or device); a dataset holds files only")
         with open(path, "rb") as fh:
             head = fh.read(4)
-    except IsADirectoryError:
-        return None
     except OSError as exc:
         raise InputError(f"{path}: cannot read ({exc.strerror}); check the path and permissions") from None
     if head == b"PAR1":
@@ -162,21 +176,26 @@ def _sorted(paths: list[tuple[str, Path]]) -> list[tuple[str, Path]]:
     return sorted(paths, key=lambda x: x[0].encode("utf-8", "surrogateescape"))
 
 
+def _glob_match(parts: list[str], pattern: list[str]) -> bool:
+    """Whether a relative path (its components) matches a glob (its components): '**' is any number
+    of folders, other components match one name each as fnmatch does, case-sensitively."""
+    if not pattern:
+        return not parts
+    if pattern[0] == "**":
+        return any(_glob_match(parts[k:], pattern[1:]) for k in range(len(parts) + 1))
+    return bool(parts) and fnmatch.fnmatchcase(parts[0], pattern[0]) and _glob_match(parts[1:], pattern[1:])
+
+
 def selection_of(root: Path, selection: str) -> tuple[list[tuple[str, Path]], list[str]]:
     """(files read, files skipped) below `root` under a selection: SELECT_ALL or a glob, as
-    (relative '/' path, path) in sorted order. Regular files only; symbolic links to folders are
-    not followed."""
+    (relative '/' path, path) in sorted order. Both walk the same listing (regular files and links
+    to files, each once; links to folders are not followed, so nothing outside `root` is reached)."""
     from pipeline.notarize import list_files
 
-    if selection == SELECT_ALL:
-        found = list_files(root)
-    else:
-        base = glob.escape(str(root))
-        found = []
-        for hit in glob.glob(os.path.join(base, selection), recursive=True):
-            p = Path(hit)
-            if p.is_file():
-                found.append((p.relative_to(root).as_posix(), p))
+    found = list_files(root)
+    if selection != SELECT_ALL:
+        pattern = [p for p in selection.split("/") if p not in ("", ".")]
+        found = [(rel, p) for rel, p in found if _glob_match(rel.split("/"), pattern)]
     read, skipped = [], []
     for rel, p in _sorted(found):
         if is_skipped(rel):

@@ -27,30 +27,35 @@ DEFAULT_BLOCKSIZE = 64 * 2**20
 
 
 def _open_text(file: DataFile):
-    """A readable stream of a CSV file's text bytes, decompressed in bounded memory."""
+    """A readable stream of a CSV file's text bytes, decompressed in bounded memory. Files are opened
+    by this process, never handed to fsspec by name (which reads '*', '[', '::' in a name as a
+    pattern or a URL, and would read other files than the committed ones)."""
+    raw = open(file.path, "rb")
+    if file.compression is None:
+        return raw
     if file.compression == "xz":
         import lzma
 
-        return lzma.open(file.path, "rb")
-    if file.compression is not None:
-        return pa.input_stream(str(file.path), compression=file.compression)
-    return pa.input_stream(str(file.path))
+        return lzma.open(raw, "rb")
+    return pa.CompressedInputStream(raw, file.compression)
 
 
 def file_columns(file: DataFile, text: TextOptions) -> list[str]:
     """Column names from the header (CSV) or the schema (Parquet)."""
-    if file.format == "parquet":
-        return list(pq.read_schema(file.path).names)
-    import pyarrow.csv as pacsv
-
     try:
+        if file.format == "parquet":
+            with open(file.path, "rb") as fh:
+                return list(pq.ParquetFile(fh).schema_arrow.names)
+        import pyarrow.csv as pacsv
+
         with _open_text(file) as stream, pacsv.open_csv(
                 stream, read_options=pacsv.ReadOptions(block_size=1 << 16),
-                parse_options=pacsv.ParseOptions(delimiter=text.delimiter_for(file))) as reader:
+                parse_options=pacsv.ParseOptions(delimiter=text.delimiter_for(file), newlines_in_values=True)) as reader:
             return list(reader.schema.names)
     except (pa.ArrowInvalid, OSError, EOFError) as exc:
-        raise InputError(f"{file.path}: is not a well-formed CSV ({str(exc).strip().splitlines()[-1]}); "
-                         "fix the file") from None
+        what = "Parquet file" if file.format == "parquet" else "CSV"
+        raise InputError(f"{file.path}: is not a well-formed {what} ({str(exc).strip().splitlines()[-1]}); "
+                         "fix or remove the file") from None
 
 
 @dataclass
@@ -65,39 +70,70 @@ class Chunk:
     nulls: np.ndarray
 
 
-def _partitions(file: DataFile, columns: list[str], blocksize: int, text: TextOptions):
-    """Dask partitions of one uncompressed file's chosen columns, as delayed pandas frames, in file
-    order. Text is read as text (no pandas null guessing: the markers apply in encode_values);
-    Parquet keeps its exact Arrow types (a nullable int64 never passes through float64)."""
-    import dask.dataframe as dd
+def _csv_frame(source, columns: list[str], sep: str, names: list[str] | None = None, chunksize=None):
+    """pandas' C parser over text: cells stay text (no null guessing: the markers apply in
+    encode_values); the one CSV reader of ingest, so every layout reads the same text alike."""
+    import pandas as pd
 
+    return pd.read_csv(source, usecols=columns, dtype=str, na_filter=False, sep=sep, encoding="utf-8",
+                       header=0 if names is None else None, names=names, chunksize=chunksize, engine="c")
+
+
+def _columns_of(frame, columns: list[str], legacy: bool) -> dict:
+    """{column: Arrow array}. `legacy`: as entries made before the text options were recorded read
+    them, through pandas' NumPy dtypes (a float NaN is null; a nullable int64 passes through float64)."""
+    out = {}
+    for c in columns:
+        column = pa.Array.from_pandas(frame[c]) if legacy else pa.array(frame[c])
+        out[c] = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
+    return out
+
+
+def _read_csv_block(path: str, offset: int, length: int, columns: list[str], names: list[str], sep: str) -> dict:
+    """One byte range of an uncompressed CSV, cut at line ends (a Dask task)."""
+    import io
+
+    from fsspec.utils import read_block
+
+    with open(path, "rb") as fh:
+        data = read_block(fh, offset, length, delimiter=b"\n")
+    if not data.strip():
+        return {c: pa.array([], pa.string()) for c in columns}
+    frame = _csv_frame(io.BytesIO(data), columns, sep, names=None if offset == 0 else names)
+    return _columns_of(frame, columns, False)
+
+
+def _read_row_group(path: str, group: int, columns: list[str], legacy: bool) -> dict:
+    """One Parquet row group's columns (a Dask task): exact Arrow types, or the legacy reading."""
+    with open(path, "rb") as fh:
+        table = pq.ParquetFile(fh).read_row_group(group, columns=columns)
+    if legacy:
+        return _columns_of(table.to_pandas(), columns, True)
+    return {c: table.column(c).combine_chunks() for c in columns}
+
+
+def _partitions(file: DataFile, columns: list[str], names: list[str], blocksize: int, text: TextOptions):
+    """Dask tasks reading one uncompressed file's chosen columns, in file order: byte ranges of a CSV
+    (`blocksize` each), row groups of a Parquet file."""
+    from dask import delayed
+
+    path = str(file.path)
     if file.format == "csv":
-        frame = dd.read_csv(str(file.path), blocksize=blocksize, usecols=columns, dtype=str, na_filter=False,
-                            sep=text.delimiter_for(file), encoding="utf-8")
-    else:
-        frame = dd.read_parquet(str(file.path), columns=columns, dtype_backend="pyarrow")
-    return frame.to_delayed()
+        sep = text.delimiter_for(file)
+        return [delayed(_read_csv_block, pure=True)(path, offset, blocksize, columns, names, sep)
+                for offset in range(0, max(file.size, 1), blocksize)]
+    with open(file.path, "rb") as fh:
+        groups = pq.ParquetFile(fh).metadata.num_row_groups
+    return [delayed(_read_row_group, pure=True)(path, g, columns, text.legacy) for g in range(groups)]
 
 
 def _stream_batches(file: DataFile, columns: list[str], blocksize: int, text: TextOptions) -> Iterator[dict]:
     """A compressed CSV, decompressed as a stream in this process (a compressed file cannot be split
     into byte ranges, so Dask would read it whole): {column: text array} per block of rows."""
-    import pyarrow.csv as pacsv
-
-    convert = pacsv.ConvertOptions(include_columns=columns, column_types={c: pa.string() for c in columns},
-                                   strings_can_be_null=False, quoted_strings_can_be_null=False)
-    with _open_text(file) as stream, pacsv.open_csv(
-            stream, read_options=pacsv.ReadOptions(block_size=min(blocksize, 1 << 30)),
-            parse_options=pacsv.ParseOptions(delimiter=text.delimiter_for(file), newlines_in_values=True),
-            convert_options=convert) as reader:
-        for batch in reader:
-            yield {c: batch.column(c) for c in columns}
-
-
-def _arrow(series) -> pa.Array:
-    """One Arrow array of a pandas column, its Arrow type kept (ArrowDtype columns are not copied)."""
-    column = pa.array(series)
-    return column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
+    rows = max(1024, blocksize // 128)
+    with _open_text(file) as stream:
+        for frame in _csv_frame(stream, columns, text.delimiter_for(file), chunksize=rows):
+            yield _columns_of(frame, columns, False)
 
 
 @contextmanager
@@ -119,20 +155,20 @@ def _parse_errors(path: Path, first_row, compressed: bool = False):
 
 
 def compute_in_order(parts) -> Iterator:
-    """The partitions' frames one at a time, in this process (the default `compute`)."""
+    """The partitions' columns one at a time, in this process (the default `compute`)."""
     for part in parts:
         yield part.compute(scheduler="sync")
 
 
-def _file_blocks(file: DataFile, columns: list[str], blocksize: int, text: TextOptions, compute,
+def _file_blocks(file: DataFile, columns: list[str], names: list[str], blocksize: int, text: TextOptions, compute,
                  first_row) -> Iterator[dict]:
     """{column: Arrow array} per partition of one file, in order (no columns: row counts only)."""
     if file.format == "csv" and file.compression is not None:
         blocks = _stream_batches(file, columns, blocksize, text)
     else:
         with _parse_errors(file.path, first_row):
-            parts = _partitions(file, columns, blocksize, text)
-        blocks = ({c: _arrow(frame[c]) for c in columns} for frame in compute(parts))
+            parts = _partitions(file, columns, names, blocksize, text)
+        blocks = compute(parts)
     while True:
         with _parse_errors(file.path, first_row, file.compression is not None):
             block = next(blocks, None)
@@ -147,7 +183,7 @@ def iter_encoded_partitions(dataset: Dataset | Path, encodings: list[ColumnEncod
     """(first_row, values (rows, cols) int64, nulls (rows, cols) bool) per partition, in order,
     across the dataset's files; rows count from 1 over the whole dataset.
 
-    `compute(delayed partitions) -> iterator of pandas frames, in order` reads one file's partitions:
+    `compute(delayed partitions) -> iterator of {column: Arrow array}, in order` reads one file's partitions:
     in this process by default, as tasks on a Dask cluster in batch jobs (pipeline.batch.tasks).
     Encoding happens here, so every error names its file and its exact row there.
     """
@@ -168,13 +204,15 @@ def iter_encoded_partitions(dataset: Dataset | Path, encodings: list[ColumnEncod
             if name not in own + hive:
                 raise InputError(f"{file.path}: no column '{name}' (columns: {', '.join(own + hive)}); fix --columns")
         read = [n for n in names if n not in hive] or own[:1]     # at least one column, to count rows by
+        if not read:
+            raise InputError(f"{file.path}: has no columns of its own; a part file holds at least one column")
         file_start = first_row
         partitions = dict(file.partitions)
 
         def where(row: int, file=file, file_start=file_start) -> str:
             return f"{file.path} row {row - file_start + 1}"
 
-        for block in _file_blocks(file, read, blocksize, text, compute, lambda: first_row - file_start + 1):
+        for block in _file_blocks(file, read, own, blocksize, text, compute, lambda: first_row - file_start + 1):
             rows = len(block[read[0]])
             values = np.empty((rows, len(names)), np.int64)
             nulls = np.empty((rows, len(names)), bool)
@@ -183,7 +221,7 @@ def iter_encoded_partitions(dataset: Dataset | Path, encodings: list[ColumnEncod
                     column = pa.array([partitions[enc.name]], pa.string()).take(np.zeros(rows, np.int64))
                     is_text = True
                 else:
-                    column, is_text = block[enc.name], file.format == "csv"
+                    column, is_text = block[enc.name], file.format == "csv" or text.legacy
                 values[:, j], nulls[:, j] = encode_values(column, enc, where, first_row, text.null_values, is_text)
             if rows:
                 yield first_row, values, nulls

@@ -89,7 +89,7 @@ def _check_data(entry: Entry, chunks: list[dict], shape: Shape, encodings: list[
                 data: Path) -> None:
     seen = 0
     try:
-        for chunk in iter_chunks(data, encodings, shape.rows, text=TextOptions(None, LEGACY_NULL_VALUES)):
+        for chunk in iter_chunks(data, encodings, shape.rows, text=TextOptions(None, LEGACY_NULL_VALUES, legacy=True)):
             if chunk.index >= len(chunks):
                 raise ProofError(f"{data}: has more rows than entry {entry.index} proved")
             cells = packed_cells(shape, *committed_cells(chunk, shape, encodings))

@@ -65,7 +65,7 @@ class WorkerWatch:
 
 
 def dask_partitions(client, ahead: int = 2, lost_after: float = DEFAULT_LOST_AFTER):
-    """compute(parts) for pipeline.ingest: the partitions' frames in order, read by the workers."""
+    """compute(parts) for pipeline.ingest: the partitions' columns in order, read by the workers."""
     watch = WorkerWatch(client, lost_after)
 
     def compute(parts):

@@ -27,9 +27,9 @@ from pathlib import Path
 import numpy as np
 
 from ledger import Entry, Ledger
-from pipeline.dataset_files import TextOptions, dataset_of_entry
 from pipeline.circuit.statistics import (R, STATEMENT, ChunkStatement, DatasetBinding, Shape, chain_ends, circuit,
                                          commitment_of, signed)
+from pipeline.dataset_files import DEFAULT_NULL_VALUES, TextOptions, dataset_of_entry
 from pipeline.encoding import MAX_SCALE, ColumnEncoding
 from pipeline.errors import InputError, ProofError
 from pipeline.groth16.keys import Proof, VerifyingKey
@@ -52,9 +52,11 @@ class StatisticsCheck:
     key_trust: str              # how the verifying key is trusted ("pinned by --vk ...")
     data_checked: bool = False
     warnings: list[str] = field(default_factory=list)
+    reading: str = ""           # how the entry says its text is read (delimiter, null markers)
 
     def summary(self) -> str:
         data = "; data re-encoded and matched every commitment" if self.data_checked else ""
+        data += f"; {self.reading}" if self.reading else ""
         text = (f"{self.statement}: {self.chunks} chunk proofs valid (batch-verified), totals equal what the "
                 f"proofs' public inputs sum to, {self.rows} rows; verifying key {self.vk_hash[:16]}, "
                 f"{self.key_trust}{data}")
@@ -116,6 +118,18 @@ def check_encoding(record: dict, shape: Shape, where: str) -> list[ColumnEncodin
         raise ProofError(f"{where}: shape {shape.key_id()} is beyond what this verifier builds "
                          f"(more than {MAX_CONSTRAINTS} constraints per chunk)")
     return encodings
+
+
+def describe_reading(encoding: dict) -> str:
+    """How the entry's cells were read, when it is not the default: a null marker can stand for real
+    values (a sentinel such as -999), so a verifier is told which texts counted as null."""
+    parts = []
+    if encoding.get("delimiter") not in (None, ",", "\t"):
+        parts.append(f"fields split at {encoding['delimiter']!r}")
+    markers = encoding.get("null_values")
+    if markers is not None and set(markers) != set(DEFAULT_NULL_VALUES):
+        parts.append("cells read as null: " + (", ".join(repr(m) for m in markers) or "none"))
+    return "; ".join(parts)
 
 
 def check_verifying_key(vk: VerifyingKey, shape: Shape, where: str) -> None:
@@ -247,7 +261,8 @@ def _verify_v2(ledger: Ledger, entry: Entry, data: Path | None, trust: KeyTrust)
     batch_verify_all(vk, statements, where)
     compare_statistics(record, encodings, shape.range_bits, rows,
                        [[signed(x % R) for x in t] for t in totals], where)
-    check = StatisticsCheck(entry.index, STATEMENT, len(statements), rows, vk.digest(), key_trust, warnings=warnings)
+    check = StatisticsCheck(entry.index, STATEMENT, len(statements), rows, vk.digest(), key_trust, warnings=warnings,
+                            reading=describe_reading(record["encoding"]))
     if data is not None:
         check_data(ledger, entry, shape, encodings, [ChunkStatement.from_public_inputs(x, m) for x, _ in statements],
                    Path(data))

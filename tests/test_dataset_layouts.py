@@ -308,7 +308,8 @@ def test_penguins_missing_values_are_nulls_and_the_markers_are_recorded(ledger, 
     ledger.refresh()
     entry = ledger.resolve("penguins")
     assert entry.record["encoding"]["null_values"] == ["NA", ""] and entry.record["encoding"]["delimiter"] == ","
-    assert verified(ledger, entry, path).data_checked
+    check = verified(ledger, entry, path)
+    assert check.data_checked and "cells read as null: 'NA', ''" in check.summary()
 
 
 def test_pandas_default_markers_are_ours():

@@ -377,7 +377,7 @@ class _PieceScan:
             err = b""
             if s[ERR] == ERR_RAGGED:
                 err = bytes(buf[s[ERR_START]:min(s[ERR_POS], s[ERR_START] + TEXT)])
-            elif s[ERR] == ERR_QUOTE:
+            elif s[ERR] == ERR_QUOTE:  # 20 bytes either side (the stitch adds the previous piece's)
                 err = bytes(buf[max(0, s[ERR_POS] - 20):min(s[ERR_POS] + 20, end)])
             result[h] = (s, bytes(buf[:min(s[HEAD_LEN], TEXT)]), bytes(buf[start:start + min(s[TAIL_LEN], TEXT)]), err)
             if s[ERR] != ERR_NONE:
@@ -404,6 +404,7 @@ class _Stitch:
         self.q = 0               # inside a quoted field after the last piece
         self.h = 0               # the hypothesis of the current unit: its start state
         self.open_line = 0       # where the last quoted field opened
+        self.last = b""          # the last bytes of the pieces so far (context for a message)
 
     def _column(self, d: int) -> str:
         return f"column {self.names[d]!r}" if d < len(self.names) else f"column {d + 1}"
@@ -413,7 +414,7 @@ class _Stitch:
 
     def add(self, piece) -> None:
         """One piece (first of its unit?, {hypothesis: summary}); InputError at its first problem."""
-        from pipeline.csv_scan import (BRK, END_Q, ERR, ERR_D, ERR_LINE, ERR_QUOTE, ERR_RAGGED, ERR_UTF8,
+        from pipeline.csv_scan import (BRK, END_Q, ERR, ERR_D, ERR_LINE, ERR_POS, ERR_QUOTE, ERR_RAGGED, ERR_UTF8,
                                        HEAD_D, HEAD_LEN, LINES, OPEN_LINE, OVER, ROWS, SKIP, TAIL_D, TAIL_LEN,
                                        TAIL_LINE, TRUNC)
 
@@ -421,6 +422,7 @@ class _Stitch:
         if first:
             self.h = self.q
         s, head, tail, err_text = by_hypothesis[self.h]
+        last, self.last = self.last, tail[-20:] if s[BRK] else (self.last + head)[-20:]
         if s[SKIP] > self.over:  # a continuation byte that no sequence claims
             raise _utf8_error(f"{self.path}: line {self.lines + 1}, {self._column(self.part_d)}")
         self.over, self.trunc = s[OVER], bool(s[TRUNC])
@@ -445,6 +447,9 @@ class _Stitch:
             if err == ERR_RAGGED:
                 raise self._ragged(self.lines + s[ERR_LINE] + 1, s[ERR_D], err_text)
             if err == ERR_QUOTE:
+                if s[ERR_POS] < 20:
+                    err_text = last[len(last) - (20 - s[ERR_POS]):] + err_text if len(last) > 20 - s[ERR_POS] \
+                        else last + err_text
                 raise InputError(f"{where}, {self._column(self.part_d)}: a quote inside an unquoted field or "
                                  f"text after a closing quote ({err_text.decode('utf-8', 'replace')!r}); quote the "
                                  'whole field and double each quote inside it ("")')
@@ -555,7 +560,18 @@ def _csv_schema(path: Path, delimiter: str, compression: str | None) -> list[dic
     skip = pcsv.ParseOptions(delimiter=delimiter, newlines_in_values=True, invalid_row_handler=lambda row: "skip")
     source = str(path) if compression is None else _open_decompressed(path, compression)
     try:
-        head = pcsv.open_csv(source, read_options=read, parse_options=skip)
+        try:
+            head = pcsv.open_csv(source, read_options=read, parse_options=skip)
+        except pa.ArrowInvalid as exc:
+            if "Empty CSV" not in str(exc):
+                raise
+            # pyarrow needs a line break after a lone header: give it one (a short file only)
+            with contextlib.closing(open(path, "rb") if compression is None else
+                                    _open_decompressed(path, compression)) as f:
+                text = f.read(SCHEMA_BLOCK + 1)
+            if len(text) > SCHEMA_BLOCK or text.endswith((b"\n", b"\r")):
+                raise
+            head = pcsv.open_csv(pa.BufferReader(text + b"\n"), read_options=read, parse_options=skip)
         schema = head.schema
         head.close()
     except pa.ArrowInvalid as exc:

@@ -221,43 +221,45 @@ def utf8_check(a, n, end, eof, o):
 @njit(cache=True, nogil=True)
 def records(a, lim, end, eof, prev, q0, delim, k, o):
     """Scan a[0:lim] for records, starting inside a quoted field when q0 is 1; stop at the first
-    ragged record or misplaced quote. Fills the record fields of the summary row o."""
+    ragged record or misplaced quote. Fills the record fields of the summary row o. Reads the
+    buffer up to a[lim + 127] (PAD): the next block's masks give each block its look-ahead byte."""
     carry = _U0 - np.uint64(q0)  # all ones while inside quotes
     prev_sep = _U1 if _is_sep(prev, delim) else _U0
-    d = 0
-    nb = rows = 0
-    rec_start = 0
+    prev_brk = _U0               # the block before ended with a record break
+    d = 0                        # delimiters of the current record so far
+    nb = rows = 0                # breaks; non-empty records after the first break
+    last_brk = -1                # the last break so far
     head_d = head_len = 0
     err = ERR_NONE
-    err_pos = err_start = -1
+    err_pos = -1
     err_d = 0
     lines = 0
-    last_open = -1
+    open_at, open_mask = -1, _U0
     stop = lim
+    q, dl, lf, cr, _ = _classify(a, 0, delim)
     i = 0
     while i < lim:
-        q, dl, lf, cr, _ = _classify(a, i, delim)
-        rv = _below(end - i)  # bytes of the data (the rest of the buffer is stale)
-        q &= rv
-        dl &= rv
-        lf &= rv
-        cr &= rv
+        nq, ndl, nlf, ncr, _ = _classify(a, i + 64, delim)
+        left = end - i  # bytes of data from i on (the rest of the buffer is stale)
+        if left > 64:
+            hs, hl = (nq | ndl | nlf | ncr) & _U1, nlf & _U1  # the byte after the block
+        elif left == 64:
+            hs, hl = (_U1 if eof else _U0), _U0
+        else:
+            rv = _below(left)
+            q &= rv
+            dl &= rv
+            lf &= rv
+            cr &= rv
+            hs, hl = (_U1 if eof else _U0), _U0   # (the end of the data closes a field)
         sep = q | dl | lf | cr
-        hs = hl = _U0  # the byte after the block
-        if i + 64 < end:
-            c = a[i + 64]
-            if _is_sep(c, delim):
-                hs = _U1
-            if c == 10:
-                hl = _U1
-        elif eof and i + 64 == end:
-            hs = _U1
-        if eof and end - i < 64:
-            sep |= _U1 << np.uint64(end - i)  # the end of the data closes a field
+        if left < 64:
+            sep |= hs << np.uint64(left)
+            hs = _U0
         next_sep = (sep >> _S1) | (hs << _S63)
         next_lf = (lf >> _S1) | (hl << _S63)
         prevs = (sep << _S1) | prev_sep
-        prev_sep = (sep >> _S63) & _U1
+        prev_sep = sep >> _S63
         valid = _below(lim - i)
         q &= valid  # the quotes past the piece are the next piece's: not in its parity
         p = q ^ (q << _S1)
@@ -268,57 +270,67 @@ def records(a, lim, end, eof, prev, q0, delim, k, o):
         p ^= p << _S32
         inside = p ^ carry            # a quote that opens is inside, one that closes is not
         carry = _U0 - (inside >> _S63)
-        opening = q & inside & valid
-        bad = ((opening & ~prevs) | (q & ~inside & ~next_sep)) & valid
+        opening = q & inside
+        bad = (opening & ~prevs) | (q & ~inside & ~next_sep)
         keep = valid
         if bad != _U0:
             keep = _below(_ctz(bad))
-        phys = (lf | (cr & ~next_lf)) & keep
+        lines += _popcount((lf | (cr & ~next_lf)) & keep)
         brk = (lf | cr) & ~inside & keep
         dm = dl & ~inside & keep
-        while brk != _U0:
-            j = _ctz(brk)
-            below = _below(j)
-            dd = d + _popcount(dm & below)
-            pos = i + j
-            if nb == 0:
-                head_d, head_len = dd, pos
-            elif pos > rec_start:  # an empty record is a blank line: skipped
+        if brk != _U0:
+            # a break right after a break ends an empty record (a blank line): not a row, not checked
+            full = brk & ~((brk << _S1) | prev_brk)
+            if nb == 0:  # the first break ends the record the piece starts in: the stitch judges it
+                upto = brk ^ (brk - _U1)
+                head_d, head_len = d + _popcount(dm & (upto >> _S1)), i + _ctz(brk)
+                d = 0
+                dm &= ~upto
+                full &= ~upto
+            nb += _popcount(brk)
+            rows += _popcount(full)
+            while full != _U0:
+                upto = full ^ (full - _U1)
+                dd = d + _popcount(dm & (upto >> _S1))
                 if dd != k:
-                    err, err_pos, err_start, err_d = ERR_RAGGED, pos, rec_start, dd
+                    err, err_pos, err_d = ERR_RAGGED, i + _ctz(full), dd
                     break
-                rows += 1
-            nb += 1
-            rec_start = pos + 1
-            d = 0
-            dm &= ~_below(j + 1)
-            brk &= brk - _U1
-        if err != ERR_NONE:
-            stop = err_pos
-            break
+                d = 0
+                dm &= ~upto
+                full &= full - _U1
+            if err != ERR_NONE:
+                stop = err_pos
+                break
+            last_brk = i + 63 - _clz(brk)
+        prev_brk = brk >> _S63
         d += _popcount(dm)
-        lines += _popcount(phys)
         if bad != _U0:
             err, err_pos = ERR_QUOTE, i + _ctz(bad)
             err_d, stop = d, err_pos
             o[ERR_LINE] = lines
             break
         if opening != _U0:
-            last_open = i + 63 - _clz(opening)
+            open_at, open_mask = i, opening
+        q, dl, lf, cr = nq, ndl, nlf, ncr
         i += 64
+    rec_start = last_brk + 1
     if nb == 0:
         head_d, head_len = d, stop
     o[BRK], o[HEAD_D], o[HEAD_LEN], o[ROWS] = nb, head_d, head_len, rows
     o[TAIL_D], o[TAIL_LEN] = d, stop - rec_start
-    o[ERR], o[ERR_POS], o[ERR_D], o[ERR_START], o[STOP] = err, err_pos, err_d, err_start, stop
+    o[ERR], o[ERR_POS], o[ERR_D], o[STOP] = err, err_pos, err_d, stop
     o[END_Q] = np.int64(carry & _U1)
     o[OPEN_LINE] = -1
-    if err == ERR_RAGGED:
-        o[ERR_LINE] = count_lines(a, 0, err_start, end, eof)
+    if err == ERR_RAGGED:  # the ragged record starts after the break before it
+        before = brk & _below(err_pos - i)
+        start = i + 64 - _clz(before) if before != _U0 else rec_start
+        o[ERR_START] = start
+        o[ERR_LINE] = count_lines(a, 0, start, end, eof)
     elif err == ERR_NONE:
         o[LINES] = lines
         o[TAIL_LINE] = lines - count_lines(a, rec_start, lim, end, eof) if nb else -1
-        if o[END_Q] == 1 and last_open >= 0:
+        if o[END_Q] == 1 and open_at >= 0:
+            last_open = open_at + 63 - _clz(open_mask)
             o[OPEN_LINE] = lines - count_lines(a, last_open, lim, end, eof)
 
 

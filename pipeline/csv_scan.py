@@ -21,7 +21,10 @@ numbers (for messages) count "\\n" and a "\\r" not followed by "\\n", inside quo
 
 The quoting is RFC 4180, checked: a quote that opens a field must follow a delimiter, a line
 break, another quote (an escaped `""`) or the start of the file, and a closing quote must be
-followed by one of those or the end of the file. pyarrow and pandas read `a"b` or `"a"b` with a
+followed by one of those or the end of the file. Both checks are masks too (the separators
+shifted by one byte); what needs the byte after a block (after a closing quote, the "\n" of a
+"\r\n") is carried into the next block as one bit, and into the next piece through its `prev`
+byte, so the scan never looks past its piece. pyarrow and pandas read `a"b` or `"a"b` with a
 quote taken literally; such a file is refused here with its line and column, because a lenient
 reading makes the parity of quotes (and so every later row) depend on the reader.
 
@@ -144,21 +147,21 @@ def _is_sep(c, delim):
 
 
 @njit(cache=True, nogil=True)
-def count_lines(a, s, e, end, eof):
-    """Physical lines ended in a[s:e] ("\\n", or "\\r" not followed by "\\n"; the byte after
-    a[e - 1] is a[e] when e < end, the end of the data when eof)."""
+def count_lines(a, s, e, prev):
+    """Physical lines ended in a[s:e]: each "\\n" and each "\\r", less one for each "\\n" right
+    after a "\\r" (`prev` is the byte before a[0]). Additive: a "\\r\\n" cut by s or e counts once."""
+    before = a[s - 1] if s > 0 else prev
+    cr_carry = _U1 if before == 13 else _U0
     lines = 0
     i = s
     while i < e:
         _, _, lf, cr, _ = _classify(a, i, np.int64(0))
-        rv = _below(end - i)
-        lf &= rv
-        cr &= rv
-        hl = _U0
-        if i + 64 < end and a[i + 64] == 10:
-            hl = _U1
-        next_lf = (lf >> _S1) | (hl << _S63)
-        lines += _popcount((lf | (cr & ~next_lf)) & _below(e - i))
+        if e - i < 64:
+            m = _below(e - i)
+            lf &= m
+            cr &= m
+        lines += _popcount(lf | cr) - _popcount(lf & ((cr << _S1) | cr_carry))
+        cr_carry = cr >> _S63
         i += 64
     return lines
 
@@ -219,12 +222,16 @@ def utf8_check(a, n, end, eof, o):
 
 
 @njit(cache=True, nogil=True)
-def records(a, lim, end, eof, prev, q0, delim, k, o):
-    """Scan a[0:lim] for records, starting inside a quoted field when q0 is 1; stop at the first
-    ragged record or misplaced quote. Fills the record fields of the summary row o. Reads the
-    buffer up to a[lim + 127] (PAD): the next block's masks give each block its look-ahead byte."""
+def records(a, lim, prev, q0, delim, k, o):
+    """Scan a[0:lim] for records, starting inside a quoted field when q0 is 1 (`prev`: the byte
+    before a[0]); stop at the first ragged record or misplaced quote. Fills the record fields of
+    the summary row o. Nothing past a[lim - 1] is looked at: a check that needs the next byte
+    (after a closing quote; "\\r\\n") is carried into the next block, and into the next piece
+    through its `prev`."""
     carry = _U0 - np.uint64(q0)  # all ones while inside quotes
     prev_sep = _U1 if _is_sep(prev, delim) else _U0
+    close_carry = _U1 if prev == 34 and q0 == 0 else _U0  # the byte before closed a quoted field
+    cr_carry = _U1 if prev == 13 else _U0
     prev_brk = _U0               # the block before ended with a record break
     d = 0                        # delimiters of the current record so far
     nb = rows = 0                # breaks; non-empty records after the first break
@@ -236,32 +243,17 @@ def records(a, lim, end, eof, prev, q0, delim, k, o):
     lines = 0
     open_at, open_mask = -1, _U0
     stop = lim
-    q, dl, lf, cr, _ = _classify(a, 0, delim)
+    brk = _U0
     i = 0
     while i < lim:
-        nq, ndl, nlf, ncr, _ = _classify(a, i + 64, delim)
-        left = end - i  # bytes of data from i on (the rest of the buffer is stale)
-        if left > 64:
-            hs, hl = (nq | ndl | nlf | ncr) & _U1, nlf & _U1  # the byte after the block
-        elif left == 64:
-            hs, hl = (_U1 if eof else _U0), _U0
-        else:
-            rv = _below(left)
-            q &= rv
-            dl &= rv
-            lf &= rv
-            cr &= rv
-            hs, hl = (_U1 if eof else _U0), _U0   # (the end of the data closes a field)
+        q, dl, lf, cr, _ = _classify(a, i, delim)
+        if lim - i < 64:  # the last block: the bytes past the piece are not its own
+            valid = _below(lim - i)
+            q &= valid
+            dl &= valid
+            lf &= valid
+            cr &= valid
         sep = q | dl | lf | cr
-        if left < 64:
-            sep |= hs << np.uint64(left)
-            hs = _U0
-        next_sep = (sep >> _S1) | (hs << _S63)
-        next_lf = (lf >> _S1) | (hl << _S63)
-        prevs = (sep << _S1) | prev_sep
-        prev_sep = sep >> _S63
-        valid = _below(lim - i)
-        q &= valid  # the quotes past the piece are the next piece's: not in its parity
         p = q ^ (q << _S1)
         p ^= p << _S2
         p ^= p << _S4
@@ -271,13 +263,26 @@ def records(a, lim, end, eof, prev, q0, delim, k, o):
         inside = p ^ carry            # a quote that opens is inside, one that closes is not
         carry = _U0 - (inside >> _S63)
         opening = q & inside
-        bad = (opening & ~prevs) | (q & ~inside & ~next_sep)
-        keep = valid
+        closing = q & ~inside
+        # an opening quote follows a separator; the byte after a closing quote is one
+        bad = (opening & ~((sep << _S1) | prev_sep)) | (((closing << _S1) | close_carry) & ~sep)
+        if lim - i < 64:
+            bad &= _below(lim - i)
+        prev_sep, close_carry = sep >> _S63, closing >> _S63
+        ends = lf | cr
+        crlf = _U0
+        if (cr | cr_carry) != _U0:  # (LF-only files skip this)
+            crlf = lf & ((cr << _S1) | cr_carry)
+            cr_carry = cr >> _S63
+        brk = ends & ~inside
+        dm = dl & ~inside
         if bad != _U0:
             keep = _below(_ctz(bad))
-        lines += _popcount((lf | (cr & ~next_lf)) & keep)
-        brk = (lf | cr) & ~inside & keep
-        dm = dl & ~inside & keep
+            ends &= keep
+            crlf &= keep
+            brk &= keep
+            dm &= keep
+        lines += _popcount(ends) - _popcount(crlf)
         if brk != _U0:
             # a break right after a break ends an empty record (a blank line): not a row, not checked
             full = brk & ~((brk << _S1) | prev_brk)
@@ -311,7 +316,6 @@ def records(a, lim, end, eof, prev, q0, delim, k, o):
             break
         if opening != _U0:
             open_at, open_mask = i, opening
-        q, dl, lf, cr = nq, ndl, nlf, ncr
         i += 64
     rec_start = last_brk + 1
     if nb == 0:
@@ -325,13 +329,13 @@ def records(a, lim, end, eof, prev, q0, delim, k, o):
         before = brk & _below(err_pos - i)
         start = i + 64 - _clz(before) if before != _U0 else rec_start
         o[ERR_START] = start
-        o[ERR_LINE] = count_lines(a, 0, start, end, eof)
+        o[ERR_LINE] = count_lines(a, 0, start, prev)
     elif err == ERR_NONE:
         o[LINES] = lines
-        o[TAIL_LINE] = lines - count_lines(a, rec_start, lim, end, eof) if nb else -1
+        o[TAIL_LINE] = lines - count_lines(a, rec_start, lim, prev) if nb else -1
         if o[END_Q] == 1 and open_at >= 0:
             last_open = open_at + 63 - _clz(open_mask)
-            o[OPEN_LINE] = lines - count_lines(a, last_open, lim, end, eof)
+            o[OPEN_LINE] = lines - count_lines(a, last_open, lim, prev)
 
 
 @njit(cache=True, nogil=True)
@@ -361,13 +365,13 @@ def scan_piece(a, n, end, eof, prev, live0, live1, has_quote, delim, k, out):
         if h == 1 and not has_quote:
             _inside_all(lim, n, oh)
         else:
-            records(a, lim, end, eof, prev, h, delim, k, oh)
+            records(a, lim, prev, h, delim, k, oh)
             if oh[ERR] == ERR_NONE:
                 lines = oh[LINES]
         if oh[ERR] == ERR_NONE and bad >= 0:
             oh[ERR], oh[ERR_POS] = ERR_UTF8, bad
-            oh[ERR_LINE] = count_lines(a, 0, bad, end, eof)
+            oh[ERR_LINE] = count_lines(a, 0, bad, prev)
     if bad < 0:
         if lines < 0:
-            lines = count_lines(a, 0, n, end, eof)
+            lines = count_lines(a, 0, n, prev)
         out[0, LINES] = out[1, LINES] = lines

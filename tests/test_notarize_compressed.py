@@ -183,3 +183,18 @@ def test_cli_notarize_delimiter_and_compressed(tmp_path, capsys):
     assert main(["notarize", "--ledger", str(ledger), str(p), "--name", "eu"]) != 0
     err = capsys.readouterr().err.strip()
     assert "corrupt gzip stream" in err and "\n" not in err
+
+
+@pytest.mark.parametrize("ext", ["gz", "zst"])
+def test_compressed_multibyte_characters_across_pieces(tmp_path, small_pieces, ext):
+    """Characters of 2, 3 and 4 bytes fall across the ends of the 64-byte decompressed pieces at
+    every offset; a cut one (invalid UTF-8) is still found on its line."""
+    rows = "".join(f'{i},"\u00e9\u20ac{"x" * (i % 7)}\U0001f600",{i}\n' for i in range(200))
+    data = ("id,name,v\n" + rows).encode()
+    p = tmp_path / f"u.csv.{ext}"
+    p.write_bytes(COMPRESS[ext](data))
+    assert notarize(p).rows == 200
+    bad = data.replace("\U0001f600".encode(), b"\xf0\x9f\x98", 1)  # the first emoji cut short (line 2)
+    p.write_bytes(COMPRESS[ext](bad))
+    with pytest.raises(InputError, match=r"u.csv.%s: line 2, column 'name': invalid UTF-8" % ext):
+        notarize(p)

@@ -40,6 +40,7 @@ from pipeline.errors import InputError
 
 CHUNK_SIZE = 4 << 20          # bytes per Merkle leaf of the raw data
 SCHEMA_BLOCK = 1 << 20         # CSV column types are inferred from this first block
+SCHEMA_BLOCK_MAX = 4 << 20     # ... made up to this large when a row in it is longer
 SCAN_UNIT = 8 << 20            # bytes (whole leaves) per task of the reading threads
 SCAN_PIECE = 1 << 20           # bytes per read (and per kernel call) of a thread
 PIECE_PAD = 128                # buffer bytes past a piece: 3 bytes of look-ahead, room for 64-byte loads
@@ -203,7 +204,7 @@ def _csv_error(path: Path, exc: Exception, names: list[str], line: int | None = 
     if ragged:
         return _ragged_error(where, int(ragged.group(2)), int(ragged.group(1)), ragged.group(3))
     if "straddle" in msg:
-        return InputError(f"{where}: a row longer than {SCHEMA_BLOCK >> 20} MiB or an unclosed quote; "
+        return InputError(f"{where}: a row longer than {SCHEMA_BLOCK_MAX >> 20} MiB or an unclosed quote; "
                           "check the quoting of the file")
     return InputError(f"{where}: not readable as CSV ({msg.splitlines()[0][:200]})")
 
@@ -582,15 +583,30 @@ def _csv_schema(path: Path, delimiter: str, compression: str | None) -> list[dic
     import pyarrow as pa
     import pyarrow.csv as pcsv
 
-    read = pcsv.ReadOptions(use_threads=False, block_size=SCHEMA_BLOCK)
     # Types are inferred from the first block only (the recorded schema); a bigger block costs
-    # time and memory out of proportion (16 MiB: about 1 s and 400 MB in pyarrow 26).
+    # time and memory out of proportion (16 MiB: about 1 s and 400 MB in pyarrow 26), so a block
+    # 4 times larger is tried only when a row is longer than the block, up to SCHEMA_BLOCK_MAX.
     # Ragged rows are skipped here: the scan reports the first one with its line.
     skip = pcsv.ParseOptions(delimiter=delimiter, newlines_in_values=True, invalid_row_handler=lambda row: "skip")
+    read = None
+
+    def open_head(block: int):
+        nonlocal source, read
+        if compression is not None:
+            source.close()
+            source = _open_decompressed(path, compression)
+        read = pcsv.ReadOptions(use_threads=False, block_size=block)
+        try:
+            return pcsv.open_csv(source, read_options=read, parse_options=skip)
+        except pa.ArrowInvalid as exc:
+            if "straddle" not in str(exc) or block >= SCHEMA_BLOCK_MAX:
+                raise
+        return open_head(block * 4)
+
     source = str(path) if compression is None else _open_decompressed(path, compression)
     try:
         try:
-            head = pcsv.open_csv(source, read_options=read, parse_options=skip)
+            head = open_head(SCHEMA_BLOCK)
         except pa.ArrowInvalid as exc:
             if "Empty CSV" not in str(exc):
                 raise

@@ -199,3 +199,16 @@ def test_byte_after_closing_quote_checked_across_boundaries(tmp_path, tiny_units
         notarize(p, chunk_size=16)
     p.write_bytes(b'a,b\n1,"x"\n' + pad + b',"x"\r\n3,4\n')
     assert notarize(p, chunk_size=16).rows == 3
+
+
+def test_first_row_longer_than_the_schema_block(tmp_path):
+    """A quoted field of 3 MiB (with newlines) in the first row: the schema block grows to hold
+    it; the scan itself has no row-length limit (the 9 MiB field later on)."""
+    long = "x\n" * (3 << 19)
+    p = tmp_path / "long.csv"
+    p.write_text('a,b\n1,"' + long + '"\n2,y\n3,"' + long * 3 + '"\n')
+    n = notarize(p)
+    assert n.rows == 3 and [c["name"] for c in n.schema] == ["a", "b"]
+    p.write_text('a,b\n1,"' + long + '"\n2,y\n3\n')
+    with pytest.raises(InputError, match=r"long.csv: line %d has 1 fields but the header has 2" % (4 + (3 << 19))):
+        notarize(p)

@@ -222,12 +222,13 @@ def _utf8_error(where: str) -> InputError:
 #
 # A file is cut into units of whole Merkle leaves (SCAN_UNIT bytes or one leaf), and the units go
 # to a pool of threads, one per core. A thread reads its unit SCAN_PIECE bytes at a time into one
-# reused buffer (plus a few bytes past the piece, for a UTF-8 sequence, a "\r\n" or a closing
-# quote cut by its end), hashes the bytes into the unit's leaves and, for a CSV, scans the piece
-# with the compiled kernel (pipeline/csv_scan.py) into a summary of a few integers. Leaf hashes
-# and summaries come back in file order: the leaves are folded into the Merkle frontier, the
-# summaries are stitched (_Stitch). Hashing and the kernel release the GIL, so the threads run in
-# parallel; memory is one buffer per thread.
+# reused buffer (plus 3 bytes past the piece, for a UTF-8 sequence cut by its end), hashes the
+# bytes into the unit's leaves and, for a CSV, scans the piece with the compiled kernel
+# (pipeline/csv_scan.py) into a summary of a few integers. Leaf hashes and summaries come back in
+# file order: the leaves are folded into the Merkle frontier, the summaries are stitched
+# (_Stitch). Hashing and the kernel release the GIL, so the threads run in parallel; memory is one
+# buffer per thread. The kernel loads (Numba's start, about a CPU-second) in a thread of its own
+# while the first units are hashed; those are scanned once it is there (_stitch_units).
 
 def _cores() -> int:
     try:

@@ -6,7 +6,7 @@ Generates a CSV whose every row holds a quoted field with the delimiter in it (`
 case of issue 11: it used to send the whole file to pyarrow), and a second one with escaped
 quotes (`""`), quoted newlines and CRLF line ends. On each, in one run and on the page-cached file:
 - `b3sum` on all cores and on one (best of three);
-- `notarize` (root + schema + rows + ragged/quote/UTF-8 check) in a child process, best of two,
+- `notarize` (root + schema + rows + ragged/quote/UTF-8 check) in a child process, best of three,
   timed from after its imports: as a fresh process runs it (Numba's start, about 1 CPU-second,
   included) and with the compiled kernel already loaded (`notarize_kernel_loaded`: the rate a
   larger file approaches); wall and CPU seconds. The parent samples the child's RssAnon from
@@ -185,7 +185,7 @@ def bench_file(path: Path, expect_rows: int) -> dict:
     subprocess.run(["cat", str(path)], stdout=subprocess.DEVNULL, check=True)  # warm the page cache
     res = {"file_bytes": path.stat().st_size, "load_avg_before": [round(x, 2) for x in os.getloadavg()],
            "b3sum_all_threads": time_b3sum(path, None), "b3sum_1_thread": time_b3sum(path, 1),
-           "notarize": run_notarize(path, 2), "notarize_kernel_loaded": run_notarize(path, 2, warm=True),
+           "notarize": run_notarize(path, 3), "notarize_kernel_loaded": run_notarize(path, 3, warm=True),
            "row_scan_only": scan_only(path)}
     res["load_avg_after"] = [round(x, 2) for x in os.getloadavg()]
     res["rows_expected"] = expect_rows

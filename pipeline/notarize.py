@@ -227,8 +227,9 @@ def _utf8_error(where: str) -> InputError:
 # (pipeline/csv_scan.py) into a summary of a few integers. Leaf hashes and summaries come back in
 # file order: the leaves are folded into the Merkle frontier, the summaries are stitched
 # (_Stitch). Hashing and the kernel release the GIL, so the threads run in parallel; memory is one
-# buffer per thread. The kernel loads (Numba's start, about a CPU-second) in a thread of its own
-# while the first units are hashed; those are scanned once it is there (_stitch_units).
+# buffer per thread. (Loading the kernel, Numba's start of about a CPU-second, in a thread while
+# the first units are hashed was tried: its Python work holds the GIL that the hashing threads
+# need between pieces, and on 2 busy cores it made notarize slower, 3.5 s against 2.8 s for 0.5 GB.)
 
 def _cores() -> int:
     try:
@@ -260,11 +261,7 @@ class _Units:
         self.piece = SCAN_PIECE
         self.local = threading.local()
 
-    def _work(self, offset: int, length: int, hash_leaves: bool = True):
-        """(offset, length, leaf hashes, piece summaries) of one unit. The summaries are None
-        while the scan's kernel is still loading (`scan_unit` makes them later); without
-        `hash_leaves`, the unit is only scanned."""
-        scan = self.scan if self.scan is not None and self.scan.ready.is_set() and not self.scan.failed else None
+    def _work(self, offset: int, length: int):
         buf = getattr(self.local, "buf", None)
         if buf is None or len(buf) != self.piece + PIECE_PAD:
             buf = self.local.buf = bytearray(self.piece + PIECE_PAD)  # 3 look-ahead bytes, room for 64-byte loads
@@ -273,8 +270,8 @@ class _Units:
         leaf, leaf_left = None, 0
         pos, stop = offset, offset + length
         fd = self.f.fileno()
-        if scan is not None:
-            hypotheses = scan.hypotheses(offset)
+        if self.scan is not None:
+            hypotheses = self.scan.hypotheses(offset)
             prev = os.pread(fd, 1, offset - 1)[0] if offset else 10  # the file's start is a line start
         while pos < stop:
             n = min(self.piece, stop - pos)
@@ -282,7 +279,7 @@ class _Units:
             got = _read_into(fd, view[:want], pos)
             if got < n:
                 raise InputError(f"{self.path}: the file shrank while it was read; notarize it when it is complete")
-            done = 0 if hash_leaves else n
+            done = 0
             while done < n:  # hash, a new leaf at every chunk_size bytes of the file
                 if not leaf_left:
                     leaf, leaf_left = blake3.blake3(b"\x00"), self.chunk_size
@@ -292,19 +289,14 @@ class _Units:
                 leaf_left -= take
                 if not leaf_left:
                     leaves.append(leaf.digest())
-            if scan is not None and hypotheses:
-                pieces.append((not pieces, scan(buf, n, got, pos + got >= self.size, prev, hypotheses)))
+            if self.scan is not None and hypotheses:
+                pieces.append((not pieces, self.scan(buf, n, got, pos + got >= self.size, prev, hypotheses)))
                 prev = buf[n - 1]
             pos += n
         if leaf_left:
             leaves.append(leaf.digest())  # the file's last, shorter chunk
         view.release()
-        return offset, length, leaves, pieces if scan is not None or self.scan is None else None
-
-    def scan_unit(self, offset: int, length: int) -> list:
-        """The piece summaries of a unit that was hashed before the kernel was loaded (its bytes
-        are read again, from the page cache)."""
-        return self._work(offset, length, hash_leaves=False)[3]
+        return offset, length, leaves, pieces
 
     def __iter__(self):
         threads = _cores()
@@ -332,15 +324,15 @@ class _Units:
 
 
 def _fold(units: _Units, progress: Progress | None):
-    """Yield each unit's (offset, length, piece summaries or None) while its leaves go into a
-    frontier; the frontier is `units.frontier` once the iteration ends."""
+    """Yield each unit's piece summaries while its leaves go into a frontier; the frontier is
+    `units.frontier` once the iteration ends."""
     frontier = MerkleFrontier(BLAKE3)
-    for offset, length, leaves, pieces in units:
+    for _, length, leaves, pieces in units:
         for leaf in leaves:
             frontier.append(leaf)
         if progress:
             progress(length)
-        yield offset, length, pieces
+        yield from pieces
     units.frontier = frontier
 
 
@@ -360,30 +352,10 @@ class _PieceScan:
     and drops from `hypotheses` each one that met an error (its summary says where)."""
 
     def __init__(self, delimiter: str, ncols: int):
-        self.delim, self.k = ord(delimiter), ncols - 1
+        from pipeline import csv_scan
+
+        self.kernel, self.delim, self.k = csv_scan.scan_piece, ord(delimiter), ncols - 1
         self.local = threading.local()
-        self.ready = threading.Event()   # set once the kernel is loaded
-        self.failed: BaseException | None = None
-
-    def load(self) -> None:
-        """Load the compiled kernel (Numba's start: about a CPU-second, from its disk cache);
-        run in a thread of its own, so the file is hashed meanwhile."""
-        try:
-            from pipeline import csv_scan
-
-            self.kernel = csv_scan.scan_piece
-            buf = bytearray(PIECE_PAD)
-            self.kernel(np.frombuffer(buf, np.uint8), 0, 0, True, 10, True, True, False, 44, 0,
-                        np.empty((2, csv_scan.NFIELDS), np.int64))
-        except BaseException as exc:  # reported by wait()
-            self.failed = exc
-        finally:
-            self.ready.set()
-
-    def wait(self) -> None:
-        self.ready.wait()
-        if self.failed is not None:
-            raise self.failed
 
     @staticmethod
     def hypotheses(offset: int) -> dict[int, int]:
@@ -654,39 +626,6 @@ def _record_line(path: Path, compression: str | None, record: int, delimiter: st
     return None
 
 
-def _stitch_units(folded, units: _Units, scanner: _PieceScan, stitch: _Stitch, late: ThreadPoolExecutor) -> None:
-    """Stitch the units' summaries in file order. Units hashed while the kernel was loading come
-    without summaries: they wait in `backlog` (offsets only) and are scanned by `late` once the
-    kernel is there, while the reading threads go on hashing what follows."""
-    backlog: collections.deque = collections.deque()  # [offset, length, summaries | Future | None]
-
-    def drain(block: bool) -> None:
-        if block:
-            scanner.wait()
-        if scanner.ready.is_set():
-            scanner.wait()  # raises if the kernel failed to load
-            for entry in backlog:
-                if entry[2] is None:
-                    entry[2] = late.submit(units.scan_unit, entry[0], entry[1])
-        while backlog:
-            pieces = backlog[0][2]
-            if pieces is None or (not block and not isinstance(pieces, list) and not pieces.done()):
-                return
-            for piece in pieces if isinstance(pieces, list) else pieces.result():
-                stitch.add(piece)
-            backlog.popleft()
-
-    try:
-        for offset, length, pieces in folded:
-            backlog.append([offset, length, pieces])
-            drain(block=False)
-        drain(block=True)
-    finally:
-        for entry in backlog:
-            if entry[2] is not None and not isinstance(entry[2], list):
-                entry[2].cancel()
-
-
 def _scan_csv(path: Path, fmt: str, delimiter: str, chunk_size: int, progress: Progress | None,
               compression: str | None = None) -> FileDigest:
     """One read of the file by a pool of threads (_Units): each piece is hashed, checked to be
@@ -697,23 +636,21 @@ def _scan_csv(path: Path, fmt: str, delimiter: str, chunk_size: int, progress: P
     names = schema.names
     stitch = _Stitch(path, names)
     scanner = _PieceScan(delimiter, len(names))
-    loader = threading.Thread(target=scanner.load, name="notarize-kernel", daemon=True)
-    loader.start()
     if compression is None:
         units = _Units(path, chunk_size, scanner)
-        with contextlib.closing(units), ThreadPoolExecutor(max_workers=_cores(), thread_name_prefix="notarize-scan") as late:
-            folded = _fold(units, progress)
+        with contextlib.closing(units):
+            pieces = _fold(units, progress)
             try:
-                _stitch_units(folded, units, scanner, stitch, late)
+                for piece in pieces:
+                    stitch.add(piece)
                 stitch.finish()
             finally:
-                folded.close()
+                pieces.close()
         root, size = units.frontier.root().hex(), units.size
     else:
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="notarize-hash") as pool:
             hashed = pool.submit(hash_file, path, chunk_size, progress)
             try:
-                scanner.wait()
                 _scan_stream(path, compression, scanner, stitch)
                 stitch.finish()
             except BaseException:

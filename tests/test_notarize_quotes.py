@@ -5,7 +5,6 @@ across pieces (8 bytes) and units read by other threads (32 bytes), checked agai
 from __future__ import annotations
 
 import io
-import time
 
 import pandas as pd
 import pytest
@@ -17,26 +16,13 @@ from pipeline.errors import InputError
 from pipeline.notarize import notarize
 
 
-@pytest.fixture(params=["kernel first", "kernel late"])
-def tiny_units(monkeypatch, request):
+@pytest.fixture
+def tiny_units(monkeypatch):
     """Pieces of 8 bytes, units of 32 (with chunk_size 16: two leaves) on 3 threads: a quoted
-    field crosses piece and unit (thread) boundaries at every offset. The kernel is loaded before
-    the reading starts (units scanned as they are read), or after every unit has been hashed
-    (all of them scanned afterwards by the late pool)."""
+    field crosses piece and unit (thread) boundaries at every offset."""
     monkeypatch.setattr(nz, "SCAN_UNIT", 32)
     monkeypatch.setattr(nz, "SCAN_PIECE", 8)
     monkeypatch.setattr(nz, "_cores", lambda: 3)
-    load = nz._PieceScan.load
-    if request.param == "kernel first":
-        def init(self, delimiter, ncols, _init=nz._PieceScan.__init__):
-            _init(self, delimiter, ncols)
-            load(self)
-        monkeypatch.setattr(nz._PieceScan, "__init__", init)
-    else:
-        def late(self):
-            time.sleep(0.05)
-            load(self)
-        monkeypatch.setattr(nz._PieceScan, "load", late)
 
 
 def pandas_rows(data: bytes) -> int:

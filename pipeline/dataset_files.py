@@ -23,8 +23,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pipeline.errors import InputError
+from pipeline.notarize import COMPRESSIONS
 
-COMPRESSIONS = {".gz": "gzip", ".bz2": "bz2", ".xz": "xz", ".zst": "zstd"}
 CSV_DELIMITERS = {".csv": ",", ".txt": ",", ".tsv": "\t", ".tab": "\t"}
 GLOB_CHARS = frozenset("*?[")
 # pandas' default missing-value spellings (pandas._libs.parsers.STR_NA_VALUES, pandas 2 and 3); pyarrow's

@@ -6,21 +6,26 @@ an empty file has the empty-tree root BLAKE3("")). A directory is committed as t
 tree over its regular files in sorted relative-path order, each leaf being the canonical JSON
 {"path", "root", "size"} of one file. Files are read by one thread per core, each owning whole
 leaves and streaming them through one reused buffer: memory does not grow with their size. CSV
-files are read once: the same buffers are hashed, checked to be UTF-8 and scanned for rows and
-ragged lines (a compiled kernel while the text has no quotes, pyarrow's streaming parser from the
-first quote on); Parquet files are read from their footer.
+files are read once: the same buffers are hashed, checked to be UTF-8 and scanned for rows, quotes
+and ragged lines by a compiled kernel (pipeline/csv_scan.py: quote masks by prefix XOR, the
+in-quote state carried across pieces and threads). A compressed CSV (.csv.gz, .bz2, .xz, .zst) is
+committed as stored, like any file, and scanned as it decompresses, so its rows are the
+decompressed ones. Parquet files are read from their footer.
 """
 
 from __future__ import annotations
 
+import bz2
 import collections
 import contextlib
-import functools
+import gzip
 import io
+import lzma
 import os
 import re
 import stat
 import threading
+import zlib
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,10 +39,11 @@ from ledger.merkle import BLAKE3, MerkleFrontier
 from pipeline.errors import InputError
 
 CHUNK_SIZE = 4 << 20          # bytes per Merkle leaf of the raw data
-CSV_BLOCK_SIZE = 16 << 20      # pyarrow block past the first quote: the longest quoted CSV row
 SCHEMA_BLOCK = 1 << 20         # CSV column types are inferred from this first block
+SCHEMA_BLOCK_MAX = 4 << 20     # ... made up to this large when a row in it is longer
 SCAN_UNIT = 8 << 20            # bytes (whole leaves) per task of the reading threads
 SCAN_PIECE = 1 << 20           # bytes per read (and per kernel call) of a thread
+PIECE_PAD = 128                # buffer bytes past a piece: 3 bytes of look-ahead, room for 64-byte loads
 MAX_THREADS = 8                # reading threads: one per core, at most this many
 DATA_HASH = "blake3-merkle-rfc9162"
 FORMATS = ("csv", "tsv", "parquet", "binary")
@@ -53,6 +59,12 @@ class FileDigest:
     format: str = "binary"
     schema: list[dict] | None = None
     rows: int | None = None
+    compression: str | None = None   # gzip, bz2, xz or zstd: the bytes are stored compressed
+    delimiter: str | None = None     # the field delimiter a CSV/TSV was scanned with
+
+    def reading(self) -> dict:
+        """How the file's rows were read (for the ledger), beside its format."""
+        return {k: v for k, v in (("compression", self.compression), ("delimiter", self.delimiter)) if v is not None}
 
 
 @dataclass
@@ -74,8 +86,10 @@ class Notarization:
         data = {"hash": DATA_HASH, "root": self.root, "size": self.size, "chunk_size": self.chunk_size,
                 "format": self.format, "layout": self.layout}
         if self.layout == "directory":
-            data["files"] = [{"path": f.path, "size": f.size, "root": f.root, "format": f.format, "rows": f.rows}
-                             for f in self.files]
+            data["files"] = [{"path": f.path, "size": f.size, "root": f.root, "format": f.format, "rows": f.rows,
+                              **f.reading()} for f in self.files]
+        elif self.files:
+            data.update(self.files[0].reading())
         return data
 
 
@@ -149,7 +163,8 @@ def hash_file(path: Path, chunk_size: int = CHUNK_SIZE, progress: Progress | Non
 
 
 def detect_format(path: Path) -> str:
-    """"parquet" (PAR1 magic at both ends), "csv"/"tsv" (by extension), else "binary"."""
+    """"parquet" (PAR1 magic at both ends), "csv"/"tsv" (by extension, also under a compression
+    suffix: d.csv.gz), else "binary"."""
     try:
         with open(path, "rb") as f:
             head = f.read(4)
@@ -163,6 +178,8 @@ def detect_format(path: Path) -> str:
     if head == b"PAR1" and tail == b"PAR1":
         return "parquet"
     suffix = path.suffix.lower()
+    if suffix in COMPRESSIONS:
+        suffix = Path(path.stem).suffix.lower()
     if suffix == ".csv":
         return "csv"
     if suffix in (".tsv", ".tab"):
@@ -187,7 +204,7 @@ def _csv_error(path: Path, exc: Exception, names: list[str], line: int | None = 
     if ragged:
         return _ragged_error(where, int(ragged.group(2)), int(ragged.group(1)), ragged.group(3))
     if "straddle" in msg:
-        return InputError(f"{where}: a row longer than {CSV_BLOCK_SIZE >> 20} MiB or an unclosed quote; "
+        return InputError(f"{where}: a row longer than {SCHEMA_BLOCK_MAX >> 20} MiB or an unclosed quote; "
                           "check the quoting of the file")
     return InputError(f"{where}: not readable as CSV ({msg.splitlines()[0][:200]})")
 
@@ -205,12 +222,14 @@ def _utf8_error(where: str) -> InputError:
 #
 # A file is cut into units of whole Merkle leaves (SCAN_UNIT bytes or one leaf), and the units go
 # to a pool of threads, one per core. A thread reads its unit SCAN_PIECE bytes at a time into one
-# reused buffer (plus a few bytes past the piece, for a UTF-8 sequence or a "\r\n" cut by its
-# end), hashes the bytes into the unit's leaves and, for a CSV, scans the piece with a compiled
-# kernel into a summary of a few integers. Leaf hashes and summaries come back in file order: the
-# leaves are folded into the Merkle frontier, the summaries are stitched (a line cut by a piece
-# boundary is the previous piece's last partial line plus this piece's first one). Hashing and
-# the kernel release the GIL, so the threads run in parallel; memory is one buffer per thread.
+# reused buffer (plus 3 bytes past the piece, for a UTF-8 sequence cut by its end), hashes the
+# bytes into the unit's leaves and, for a CSV, scans the piece with the compiled kernel
+# (pipeline/csv_scan.py) into a summary of a few integers. Leaf hashes and summaries come back in
+# file order: the leaves are folded into the Merkle frontier, the summaries are stitched
+# (_Stitch). Hashing and the kernel release the GIL, so the threads run in parallel; memory is one
+# buffer per thread. (Loading the kernel, Numba's start of about a CPU-second, in a thread while
+# the first units are hashed was tried: its Python work holds the GIL that the hashing threads
+# need between pieces, and on 2 busy cores it made notarize slower, 3.5 s against 2.8 s for 0.5 GB.)
 
 def _cores() -> int:
     try:
@@ -232,10 +251,9 @@ def _read_into(fd: int, view: memoryview, offset: int) -> int:
 
 class _Units:
     """Ordered (offset, length, leaf hashes, piece summaries) of a file's units, computed by a
-    thread pool; `scan(buf, n, end, eof)` (or None) summarises one piece held in buf[:end],
-    of which buf[:n] is the piece itself."""
+    thread pool; `scan` (a _PieceScan, or None) summarises each piece."""
 
-    def __init__(self, path: Path, chunk_size: int, scan: Callable | None):
+    def __init__(self, path: Path, chunk_size: int, scan: "_PieceScan | None"):
         self.path, self.chunk_size, self.scan = path, chunk_size, scan
         self.f = _open_input(path)
         self.size = os.fstat(self.f.fileno()).st_size
@@ -245,13 +263,16 @@ class _Units:
 
     def _work(self, offset: int, length: int):
         buf = getattr(self.local, "buf", None)
-        if buf is None or len(buf) != (self.piece + 15) & ~7:
-            buf = self.local.buf = bytearray((self.piece + 15) & ~7)  # room for 3 bytes more, whole words
+        if buf is None or len(buf) != self.piece + PIECE_PAD:
+            buf = self.local.buf = bytearray(self.piece + PIECE_PAD)  # 3 look-ahead bytes, room for 64-byte loads
         view = memoryview(buf)
         leaves, pieces = [], []
         leaf, leaf_left = None, 0
         pos, stop = offset, offset + length
         fd = self.f.fileno()
+        if self.scan is not None:
+            hypotheses = self.scan.hypotheses(offset)
+            prev = os.pread(fd, 1, offset - 1)[0] if offset else 10  # the file's start is a line start
         while pos < stop:
             n = min(self.piece, stop - pos)
             want = n + min(3, self.size - pos - n)
@@ -268,8 +289,9 @@ class _Units:
                 leaf_left -= take
                 if not leaf_left:
                     leaves.append(leaf.digest())
-            if self.scan is not None:
-                pieces.append(self.scan(buf, n, got, pos + got >= self.size))
+            if self.scan is not None and hypotheses:
+                pieces.append((not pieces, self.scan(buf, n, got, pos + got >= self.size, prev, hypotheses)))
+                prev = buf[n - 1]
             pos += n
         if leaf_left:
             leaves.append(leaf.digest())  # the file's last, shorter chunk
@@ -314,349 +336,281 @@ def _fold(units: _Units, progress: Progress | None):
     units.frontier = frontier
 
 
-# --- the CSV line scan (compiled) ------------------------------------------------------------
+# --- the CSV row scan ------------------------------------------------------------------------
 #
-# A piece summary (an int64 array, fields below) describes the lines of the piece up to `STOP`:
-# the text before its first newline (the end of a line that began earlier), the complete lines,
-# the text after its last newline. Within STOP the text holds no quote and no "\r" other than
-# before "\n", so every newline ends a record and a line is ragged exactly when its delimiter
-# count is not the header's. Empty lines (also a lone "\r") are skipped as pyarrow skips them.
-# UTF-8 is checked over the whole piece: each piece validates the sequences that start in it
-# (reading up to 3 bytes past it), and the stitching checks that the continuation bytes a piece
-# starts with are the ones its predecessor's last sequence claimed.
+# The kernel (pipeline/csv_scan.py) summarises one piece under each live hypothesis about the
+# in-quote state at its unit's start; _Stitch takes, unit by unit, the summaries of the true
+# hypothesis (the state at the end of the previous unit) and joins the records cut by piece
+# boundaries. Its module docstring explains the quote masks and the hypotheses.
 
-(NL, BLANKS, HEAD_D, HEAD_LEN, HEAD_LAST, TAIL_D, TAIL_LEN, LAST, BAD_P, BAD_D, BAD_START, STOP, WHY,
- NL_ALL, UTF8_BAD, SKIP, OVER, TRUNC, ASCII, PIECE_LEN) = range(20)
-WHY_END, WHY_PARSER, WHY_UTF8 = 0, 1, 2  # STOP is the piece's end / the first quote or lone "\r" / bad UTF-8
-
-_U0, _U1, _U7, _U56 = np.uint64(0), np.uint64(1), np.uint64(7), np.uint64(56)
-_ONES = np.uint64(0x0101010101010101)  # (m >> 7) * _ONES >> 56 counts the 0x80 bytes of a mask m
-_HIGH = np.uint64(0x8080808080808080)
-_LOW7 = np.uint64(0x7F7F7F7F7F7F7F7F)
-_FF = np.uint64(0xFF)
+TEXT = 100  # bytes of a line kept for an error message
 
 
-@functools.lru_cache(maxsize=None)
-def _kernels():
-    """The compiled piece scanner (Numba, cached on disk: compiled once per installation)."""
-    from kernels.cache import cached_njit, configure_numba_cache
+class _PieceScan:
+    """The `scan` of _Units for a CSV. Called with a piece and the live hypotheses of its unit
+    ({unit start state: current state}), it returns {unit start state: (summary row, texts)}
+    and drops from `hypotheses` each one that met an error (its summary says where)."""
 
-    configure_numba_cache()
+    def __init__(self, delimiter: str, ncols: int):
+        from pipeline import csv_scan
 
-    @cached_njit(nogil=True)
-    def span(wi, s, e):
-        """0x80 in the bytes of word wi that lie in [s, e)."""
-        m = _HIGH
-        lo, hi = s - wi * 8, e - wi * 8
-        if lo > 0:
-            m &= ~((_U1 << np.uint64(8 * lo)) - _U1)
-        if hi < 8:
-            m &= (_U1 << np.uint64(8 * hi)) - _U1
-        return m
+        self.kernel, self.delim, self.k = csv_scan.scan_piece, ord(delimiter), ncols - 1
+        self.local = threading.local()
 
-    @cached_njit(nogil=True)
-    def equal(x, pattern, m):
-        """0x80 in the bytes of x (among m's) equal to pattern's (SWAR, exact)."""
-        y = x ^ pattern
-        return ~(((y & _LOW7) + _LOW7) | y) & m
+    @staticmethod
+    def hypotheses(offset: int) -> dict[int, int]:
+        return {0: 0} if offset == 0 else {0: 0, 1: 1}
 
-    @cached_njit(nogil=True)
-    def lines(a, w, e, delim, k, out):
-        """Lines of a[0:e], eight bytes a step: fills NL .. BAD_START, LAST and ASCII of out.
-        `w` is `a` as words and covers a[0:e] (so the caller's buffer ends in a spare word)."""
-        dpat = np.uint64(delim) * _ONES
-        npat = np.uint64(10) * _ONES
-        kk = np.uint64(k)
-        d = _U0
-        acc = _U0
-        nl = blanks = 0
-        head_d = head_last = 0
-        head_len = e
-        last_p = bad_p = -1
-        wfull, wend = e >> 3, (e + 7) >> 3
-        saved = _U0
-        if wend > wfull:  # zero the bytes past e in the last word while it is scanned (0 is no delimiter)
-            saved = w[wfull]
-            w[wfull] = saved & ((_U1 << np.uint64(8 * (e & 7))) - _U1)
-        wi = 0
-        while wi < wend:
-            x = w[wi]
-            acc |= x
-            y = x ^ dpat
-            dm = ~(((y & _LOW7) + _LOW7) | y) & _HIGH
-            y = x ^ npat
-            nm = ~(((y & _LOW7) + _LOW7) | y) & _HIGH
-            while nm != _U0:
-                low = nm & (~nm + _U1)
-                below = low - _U1
-                d += (((dm & below) >> _U7) * _ONES) >> _U56
-                dm &= ~(low | below)
-                nm &= nm - _U1
-                p = wi * 8 + np.int64((((below & _HIGH) >> _U7) * _ONES) >> _U56)  # the newline's byte in the word
-                if nl == 0:
-                    head_d, head_len = np.int64(d), p
-                    head_last = np.int64(a[p - 1]) if p > 0 else -1
-                elif d != kk or k == 0:
-                    if a[p - 1] == 10 or (a[p - 1] == 13 and a[p - 2] == 10):
-                        blanks += 1
-                    elif d != kk:
-                        bad_p = p
-                        break
-                nl += 1
-                last_p = p
-                d = _U0
-            if bad_p >= 0:
-                break
-            d += ((dm >> _U7) * _ONES) >> _U56
-            wi += 1
-        if wend > wfull:
-            w[wfull] = saved
-        out[NL], out[BLANKS], out[BAD_P], out[ASCII] = nl, blanks, bad_p, (acc & _HIGH) == _U0
-        out[BAD_D], out[BAD_START] = np.int64(d), last_p + 1
-        if nl == 0:
-            head_d = np.int64(d)
-            head_last = np.int64(a[e - 1]) if e > 0 else -1
-        out[HEAD_D], out[HEAD_LEN], out[HEAD_LAST] = head_d, head_len, head_last
-        out[TAIL_D], out[TAIL_LEN] = np.int64(d), e - last_p - 1
-        out[LAST] = np.int64(a[e - 1]) if e > 0 else -1
+    def __call__(self, buf: bytearray, n: int, end: int, eof: bool, prev: int, hypotheses: dict) -> dict:
+        from pipeline.csv_scan import END_Q, ERR, ERR_NONE, ERR_POS, ERR_QUOTE, ERR_RAGGED, ERR_START, \
+            HEAD_LEN, NFIELDS, STOP, TAIL_LEN
 
-    @cached_njit(nogil=True)
-    def newlines(a, w, s, e):
-        """(newlines in a[s:e], whether those bytes are all ASCII)."""
-        npat = np.uint64(10) * _ONES
-        c = _U0
-        acc = _U0
-        for wi in range(s >> 3, (e + 7) >> 3):
-            x = w[wi]
-            m = _HIGH if wi * 8 >= s and wi * 8 + 8 <= e else span(wi, s, e)
-            acc |= x & ((m >> _U7) * _FF)
-            c += ((equal(x, npat, m) >> _U7) * _ONES) >> _U56
-        return np.int64(c), (acc & _HIGH) == _U0
-
-    @cached_njit(nogil=True)
-    def utf8(a, n, end, eof, out):
-        """Check the UTF-8 sequences that start in a[0:n] (continuing up to a[end - 1]) as
-        Python's decoder does: UTF8_BAD is the start of the first invalid one (or -1); SKIP the
-        continuation bytes the piece starts with (a previous piece's); OVER the bytes past n of
-        its last sequence; TRUNC 1 when the data ends (eof) inside a sequence."""
-        i = 0
-        while i < n and i < 4 and (a[i] & 0xC0) == 0x80:
-            i += 1
-        out[SKIP] = i
-        bad, trunc = -1, 0
-        while i < n:
-            c = a[i]
-            if c < 0x80:
-                i += 1
-                continue
-            lo, hi = 0x80, 0xBF  # the range of the second byte
-            if 0xC2 <= c <= 0xDF:
-                need = 1
-            elif 0xE0 <= c <= 0xEF:
-                need = 2
-                if c == 0xE0:
-                    lo = 0xA0
-                elif c == 0xED:
-                    hi = 0x9F
-            elif 0xF0 <= c <= 0xF4:
-                need = 3
-                if c == 0xF0:
-                    lo = 0x90
-                elif c == 0xF4:
-                    hi = 0x8F
+        arrays = getattr(self.local, "arrays", None)
+        if arrays is None or self.local.buf is not buf:
+            self.local.buf = buf
+            arrays = self.local.arrays = (np.frombuffer(buf, np.uint8), np.empty((2, NFIELDS), np.int64))
+        a, out = arrays
+        states = set(hypotheses.values())
+        self.kernel(a, n, end, eof, prev, 0 in states, 1 in states, buf.find(b'"', 0, n) >= 0,
+                    self.delim, self.k, out)
+        result = {}
+        for h, state in list(hypotheses.items()):
+            s = out[state].tolist()
+            start = s[STOP] - s[TAIL_LEN]
+            err = b""
+            if s[ERR] == ERR_RAGGED:
+                err = bytes(buf[s[ERR_START]:min(s[ERR_POS], s[ERR_START] + TEXT)])
+            elif s[ERR] == ERR_QUOTE:  # 20 bytes either side (the stitch adds the previous piece's)
+                err = bytes(buf[max(0, s[ERR_POS] - 20):min(s[ERR_POS] + 20, end)])
+            result[h] = (s, bytes(buf[:min(s[HEAD_LEN], TEXT)]), bytes(buf[start:start + min(s[TAIL_LEN], TEXT)]), err)
+            if s[ERR] != ERR_NONE:
+                del hypotheses[h]
             else:
-                bad = i
-                break
-            j = 1
-            while j <= need and i + j < end:
-                b = a[i + j]
-                if b < lo or b > hi:
-                    break
-                lo, hi = 0x80, 0xBF
-                j += 1
-            if j <= need:
-                if i + j >= end and eof:
-                    trunc = 1  # what there is of the sequence is right: the data ends inside it
-                else:
-                    bad = i
-                break
-            i += need + 1
-        out[UTF8_BAD], out[TRUNC], out[OVER] = bad, trunc, max(0, i - n) if bad < 0 and not trunc else 0
-
-    @cached_njit(nogil=True)
-    def piece(a, w, n, end, eof, quote, cr, delim, k, out):
-        """Summary of the piece a[0:n] (bytes to a[end - 1] follow it): lines up to the first
-        quote (`quote`, n when none), lone "\\r" (the first "\\r" at `cr`, -1 when none) or
-        invalid UTF-8, whichever comes first; newlines and UTF-8 over all of it."""
-        stop = min(quote, n)
-        why = WHY_PARSER if stop < n else WHY_END
-        if 0 <= cr < stop:
-            for i in range(cr, stop):
-                if a[i] == 13 and i + 1 < end and a[i + 1] != 10:
-                    stop, why = i, WHY_PARSER
-                    break
-        lines(a, w, stop, delim, k, out)
-        scanned = out[BAD_P] if out[BAD_P] >= 0 else stop
-        rest, ascii_rest = newlines(a, w, scanned, n)
-        out[NL_ALL] = out[NL] + rest
-        out[UTF8_BAD], out[SKIP], out[OVER], out[TRUNC] = -1, 0, 0, 0
-        if not (out[ASCII] and ascii_rest):
-            utf8(a, n, end, eof, out)
-            bad = out[UTF8_BAD]
-            if bad >= 0:
-                if bad < scanned:
-                    lines(a, w, bad, delim, k, out)
-                    stop, why = bad, WHY_UTF8
-                out[NL_ALL] = newlines(a, w, 0, bad)[0]
-        out[STOP], out[WHY] = stop, why
-
-    return piece
-
-
-def _piece_scanner(delimiter: str, ncols: int, fallen: list):
-    """The `scan` callable of _Units for a CSV: summaries as lists of ints. Once `fallen` holds
-    anything (pyarrow reads the rest), pieces are only counted (newlines, UTF-8)."""
-    kernel, delim, k = _kernels(), ord(delimiter), ncols - 1
-    quote = b'"'
-    local = threading.local()
-
-    def scan(buf: bytearray, n: int, end: int, eof: bool) -> list[int]:
-        arrays = getattr(local, "arrays", None)
-        if arrays is None or local.buf is not buf:
-            local.buf = buf
-            arrays = local.arrays = (np.frombuffer(buf, np.uint8), np.frombuffer(buf, np.uint64, len(buf) // 8),
-                                     np.empty(PIECE_LEN + 1, np.int64))
-        a, w, out = arrays
-        if fallen:
-            q, c = 0, -1
-        else:
-            q = buf.find(quote, 0, n)
-            q = n if q < 0 else q
-            c = buf.find(b"\r", 0, q)
-        kernel(a, w, n, end, eof, q, c, delim, k, out)
-        out[PIECE_LEN] = n
-        return out.tolist()
-
-    return scan
+                hypotheses[h] = s[END_Q]
+        return result
 
 
 class _Stitch:
-    """Piece summaries, in file order, stitched into rows, the first ragged line and the first
-    UTF-8 error; `fallback` is set (offset, line, rows) where the parser must take over."""
+    """Piece summaries, in file order, stitched into rows; InputError at the first ragged row,
+    misplaced quote or invalid UTF-8, naming its physical line (and column)."""
 
     def __init__(self, path: Path, names: list[str]):
         self.path, self.names, self.k = path, names, len(names) - 1
-        self.offset = 0          # of the next piece
-        self.lines = 0           # newlines before it
-        self.rows = 0            # non-empty lines ended (the header included), before the fallback
-        self.part_d = 0          # the unfinished line: delimiters, length, last byte, start
+        self.lines = 0           # physical lines before the next piece
+        self.rows = 0            # non-empty records ended (the header included)
+        self.part_d = 0          # the unfinished record: delimiters, length, first line, text
         self.part_len = 0
-        self.part_last = 10
-        self.part_start = 0
+        self.part_line = 1
+        self.part_text = b""
         self.over = 0            # continuation bytes the next piece must start with
         self.trunc = False
-        self.fallback: tuple[int, int, int] | None = None
+        self.q = 0               # inside a quoted field after the last piece
+        self.h = 0               # the hypothesis of the current unit: its start state
+        self.open_line = 0       # where the last quoted field opened
+        self.last = b""          # the last bytes of the pieces so far (context for a message)
 
-    def _blank(self, length: int, last: int) -> bool:
-        return length == 0 or (length == 1 and last == 13)
+    def _column(self, d: int) -> str:
+        return f"column {self.names[d]!r}" if d < len(self.names) else f"column {d + 1}"
 
-    def _ragged(self, line: int, delims: int, start: int, length: int) -> InputError:
-        with open(self.path, "rb") as f:
-            f.seek(start)
-            text = f.read(min(length, 4096))
-        return _ragged_error(f"{self.path}: line {line}", delims + 1, len(self.names),
-                             text.decode("utf-8", "replace"))
+    def _ragged(self, line: int, delims: int, text: bytes) -> InputError:
+        return _ragged_error(f"{self.path}: line {line}", delims + 1, len(self.names), text.decode("utf-8", "replace"))
 
-    def _utf8(self, line: int, delims: int | None) -> InputError:
-        where = f"{self.path}: line {line}"
-        if delims is not None and delims < len(self.names):
-            where += f", column {self.names[delims]!r}"
-        return _utf8_error(where)
+    def add(self, piece) -> None:
+        """One piece (first of its unit?, {hypothesis: summary}); InputError at its first problem."""
+        from pipeline.csv_scan import (BRK, END_Q, ERR, ERR_D, ERR_LINE, ERR_POS, ERR_QUOTE, ERR_RAGGED, ERR_UTF8,
+                                       HEAD_D, HEAD_LEN, LINES, OPEN_LINE, OVER, ROWS, SKIP, TAIL_D, TAIL_LEN,
+                                       TAIL_LINE, TRUNC)
 
-    def add(self, s: list[int]) -> None:
-        """One piece's summary; InputError at its first problem."""
-        n = s[PIECE_LEN]
+        first, by_hypothesis = piece
+        if first:
+            self.h = self.q
+        s, head, tail, err_text = by_hypothesis[self.h]
+        last, self.last = self.last, tail[-20:] if s[BRK] else (self.last + head)[-20:]
         if s[SKIP] > self.over:  # a continuation byte that no sequence claims
-            raise self._utf8(self.lines + 1, None if self.fallback else self.part_d)
+            raise _utf8_error(f"{self.path}: line {self.lines + 1}, {self._column(self.part_d)}")
         self.over, self.trunc = s[OVER], bool(s[TRUNC])
-        lines0 = self.lines
-        if self.fallback:
-            if s[UTF8_BAD] >= 0:
-                raise self._utf8(lines0 + s[NL_ALL] + 1, None)
-            self.lines += s[NL_ALL]
-            self.offset += n
-            return
-        if s[NL]:
+        err = s[ERR]
+        if s[BRK]:
             d, length = self.part_d + s[HEAD_D], self.part_len + s[HEAD_LEN]
-            if not self._blank(length, s[HEAD_LAST] if s[HEAD_LEN] else self.part_last):
+            if length:  # else a blank line
                 if d != self.k:
-                    raise self._ragged(lines0 + 1, d, self.part_start, length)
+                    raise self._ragged(self.part_line, d, self.part_text + head)
                 self.rows += 1
-            if s[BAD_P] >= 0:
-                raise self._ragged(lines0 + s[NL] + 1, s[BAD_D], self.offset + s[BAD_START], s[BAD_P] - s[BAD_START])
-            self.rows += s[NL] - 1 - s[BLANKS]
-            self.lines += s[NL]
-            self.part_d, self.part_len, self.part_last = s[TAIL_D], s[TAIL_LEN], s[LAST]
-            self.part_start = self.offset + s[STOP] - s[TAIL_LEN]
+            self.rows += s[ROWS]
+            self.part_d, self.part_len, self.part_text = s[TAIL_D], s[TAIL_LEN], tail
+            if not err:
+                self.part_line = self.lines + s[TAIL_LINE] + 1
         else:
             self.part_d += s[HEAD_D]
-            self.part_len += s[STOP]
-            if s[STOP]:
-                self.part_last = s[LAST]
-        if s[WHY] == WHY_UTF8:
-            raise self._utf8(self.lines + 1, self.part_d)
-        if s[WHY] == WHY_PARSER:
-            self.fallback = (self.part_start, self.lines, self.rows)
-            if s[UTF8_BAD] >= 0:
-                raise self._utf8(lines0 + s[NL_ALL] + 1, None)
-            self.lines = lines0 + s[NL_ALL]
-        self.offset += n
+            self.part_len += s[HEAD_LEN]
+            if len(self.part_text) < TEXT:
+                self.part_text += head
+        if err:
+            where = f"{self.path}: line {self.lines + s[ERR_LINE] + 1}"
+            if err == ERR_RAGGED:
+                raise self._ragged(self.lines + s[ERR_LINE] + 1, s[ERR_D], err_text)
+            if err == ERR_QUOTE:
+                if s[ERR_POS] < 20:
+                    err_text = last[len(last) - (20 - s[ERR_POS]):] + err_text if len(last) > 20 - s[ERR_POS] \
+                        else last + err_text
+                raise InputError(f"{where}, {self._column(self.part_d)}: a quote inside an unquoted field or "
+                                 f"text after a closing quote ({err_text.decode('utf-8', 'replace')!r}); quote the "
+                                 'whole field and double each quote inside it ("")')
+            assert err == ERR_UTF8
+            raise _utf8_error(f"{where}, {self._column(self.part_d)}")
+        if s[END_Q] and s[OPEN_LINE] >= 0:
+            self.open_line = self.lines + s[OPEN_LINE] + 1
+        self.q = s[END_Q]
+        self.lines += s[LINES]
 
     def finish(self) -> None:
-        """The end of the file: a cut UTF-8 sequence, the last line when no newline ends it."""
+        """The end of the file: a cut UTF-8 sequence, an open quote, the last line when no line
+        break ends it."""
         if self.trunc:
             raise InputError(f"{self.path}: line {self.lines + 1}: the file ends inside a UTF-8 sequence; "
                              "re-encode the file as UTF-8")
-        if self.fallback is None and not self._blank(self.part_len, self.part_last):
+        if self.q:
+            raise InputError(f"{self.path}: line {self.open_line}: a quoted field opens here and is never closed; "
+                             'close it (a quote inside a field is written twice: "")')
+        if self.part_len:
             if self.part_d != self.k:
-                raise self._ragged(self.lines + 1, self.part_d, self.part_start, self.part_len)
+                raise self._ragged(self.part_line, self.part_d, self.part_text)
             self.rows += 1
 
 
-def _parse_rest(path: Path, offset: int, names: list[str], parse, stop: threading.Event):
-    """(rows, error) of pyarrow's parse of the file from `offset` (a line start; the header is
-    read from the file when `offset` is 0). One column converted, as raw bytes: enough to split
-    every row, check its width and count it. Each batch is dropped at once."""
+# --- compressed CSV ----------------------------------------------------------------------------
+
+COMPRESSIONS = {".gz": "gzip", ".bz2": "bz2", ".xz": "xz", ".zst": "zstd"}
+_DECOMPRESS_ERRORS = (OSError, EOFError, ValueError, zlib.error, lzma.LZMAError)
+
+
+def compression_of(path: Path) -> str | None:
+    """The compression of a file by its last suffix (gzip, bz2, xz, zstd), or None."""
+    return COMPRESSIONS.get(path.suffix.lower())
+
+
+def _open_decompressed(path: Path, compression: str):
+    """A binary reader of the decompressed bytes (bounded memory: each codec streams)."""
+    _open_input(path).close()  # the clear errors for a missing or unreadable file
+    try:
+        if compression == "gzip":
+            return gzip.open(path, "rb")
+        if compression == "bz2":
+            return bz2.open(path, "rb")
+        if compression == "xz":
+            return lzma.open(path, "rb")
+        import pyarrow as pa
+
+        return pa.input_stream(str(path), compression="zstd")
+    except _DECOMPRESS_ERRORS as exc:
+        raise _corrupt(path, compression, 0, exc) from None
+
+
+def _corrupt(path: Path, compression: str, at: int, exc: Exception) -> InputError:
+    msg = (str(exc).splitlines() or [type(exc).__name__])[0][:160]
+    return InputError(f"{path}: corrupt {compression} stream after {at} decompressed bytes ({msg}); "
+                      f"the file is damaged or not {compression}-compressed")
+
+
+def _scan_stream(path: Path, compression: str, scanner: _PieceScan, stitch: _Stitch) -> int:
+    """Decompress in order, SCAN_PIECE bytes at a time into one buffer, and scan each piece
+    with the state known (one hypothesis); returns the decompressed size."""
+    buf = bytearray(SCAN_PIECE + PIECE_PAD)
+    view = memoryview(buf)
+    fill, total, prev, eof = 0, 0, 10, False
+    with contextlib.closing(_open_decompressed(path, compression)) as src:
+        while True:
+            while fill < SCAN_PIECE + 3 and not eof:
+                try:
+                    got = src.readinto(view[fill:SCAN_PIECE + 3])
+                except _DECOMPRESS_ERRORS as exc:
+                    raise _corrupt(path, compression, total + fill, exc) from None
+                eof = not got
+                fill += got or 0
+            if not fill:
+                break
+            n = fill if eof else fill - 3  # keep 3 bytes to look ahead into the next piece
+            stitch.add((True, scanner(buf, n, fill, eof, prev, {stitch.q: stitch.q})))
+            prev = buf[n - 1]
+            total += n
+            buf[:fill - n] = buf[n:fill]
+            fill -= n
+    view.release()
+    return total
+
+
+def _delimiter(delimiter: str | None, fmt: str) -> str:
+    """The field delimiter: `delimiter` (one ASCII character; "\\t" or "tab" for a tab) or the
+    format's (",", or a tab for tsv)."""
+    if delimiter is None:
+        return "\t" if fmt == "tsv" else ","
+    d = {"\\t": "\t", "tab": "\t"}.get(delimiter, delimiter)
+    if len(d) != 1 or not d.isascii() or d in '"\r\n':
+        raise InputError(f"delimiter {delimiter!r}: give one ASCII character other than a quote or a line break "
+                         "(e.g. ';', '|', or '\\t' for a tab)")
+    return d
+
+
+def _csv_schema(path: Path, delimiter: str, compression: str | None) -> list[dict] | None:
+    """The column names and types pyarrow infers from the first SCHEMA_BLOCK bytes."""
     import pyarrow as pa
     import pyarrow.csv as pcsv
 
-    read = pcsv.ReadOptions(use_threads=False, block_size=CSV_BLOCK_SIZE,  # one thread: row numbers
-                            column_names=names if offset else None)
-    convert = pcsv.ConvertOptions(include_columns=names[:1], column_types={names[0]: pa.binary()},
-                                  check_utf8=False)
-    rows = 0
+    # Types are inferred from the first block only (the recorded schema); a bigger block costs
+    # time and memory out of proportion (16 MiB: about 1 s and 400 MB in pyarrow 26), so a block
+    # 4 times larger is tried only when a row is longer than the block, up to SCHEMA_BLOCK_MAX.
+    # Ragged rows are skipped here: the scan reports the first one with its line.
+    skip = pcsv.ParseOptions(delimiter=delimiter, newlines_in_values=True, invalid_row_handler=lambda row: "skip")
+    read = None
+
+    def open_head(block: int):
+        nonlocal source, read
+        if compression is not None:
+            source.close()
+            source = _open_decompressed(path, compression)
+        read = pcsv.ReadOptions(use_threads=False, block_size=block)
+        try:
+            return pcsv.open_csv(source, read_options=read, parse_options=skip)
+        except pa.ArrowInvalid as exc:
+            if "straddle" not in str(exc) or block >= SCHEMA_BLOCK_MAX:
+                raise
+        return open_head(block * 4)
+
+    source = str(path) if compression is None else _open_decompressed(path, compression)
     try:
-        with pa.OSFile(str(path)) as src:
-            src.seek(offset)
-            reader = pcsv.open_csv(src, read_options=read, parse_options=parse, convert_options=convert)
-            while not stop.is_set():
-                try:
-                    rows += reader.read_next_batch().num_rows
-                except StopIteration:
-                    break
-    except (pa.ArrowInvalid, OSError) as exc:
-        return rows, exc
-    return rows, None
+        try:
+            head = open_head(SCHEMA_BLOCK)
+        except pa.ArrowInvalid as exc:
+            if "Empty CSV" not in str(exc):
+                raise
+            # pyarrow needs a line break after a lone header: give it one (a short file only)
+            with contextlib.closing(open(path, "rb") if compression is None else
+                                    _open_decompressed(path, compression)) as f:
+                text = f.read(SCHEMA_BLOCK + 1)
+            if len(text) > SCHEMA_BLOCK or text.endswith((b"\n", b"\r")):
+                raise
+            head = pcsv.open_csv(pa.BufferReader(text + b"\n"), read_options=read, parse_options=skip)
+        schema = head.schema
+        head.close()
+    except pa.ArrowInvalid as exc:
+        record = re.search(r"Row #(\d+)", str(exc))
+        line = _record_line(path, compression, int(record.group(1)), delimiter) if record else None
+        raise _csv_error(path, exc, [], line) from None
+    except _DECOMPRESS_ERRORS as exc:
+        raise _corrupt(path, compression, 0, exc) from None
+    finally:
+        if compression is not None:
+            source.close()
+    return schema
 
 
-def _record_line(path: Path, offset: int, line: int, record: int, delimiter: str) -> int | None:
-    """Physical line where the `record`-th non-empty record from `offset` (a line start, itself
-    on `line` + 1) begins, by Python's csv module: only used to place a parser error, so the
-    error path alone reads the file again up to that record."""
+def _record_line(path: Path, compression: str | None, record: int, delimiter: str) -> int | None:
+    """Physical line where the `record`-th non-empty record begins, by Python's csv module: only
+    used to place a pyarrow error in the first block, so only the error path reads it again."""
     import csv
 
-    with open(path, "rb") as raw:
-        raw.seek(offset)
+    raw = open(path, "rb") if compression is None else _open_decompressed(path, compression)
+    with contextlib.closing(raw):
         text = io.TextIOWrapper(raw, encoding="utf-8", errors="replace", newline="")
         reader = csv.reader(text, delimiter=delimiter)
         seen, end = 0, 0
@@ -666,71 +620,45 @@ def _record_line(path: Path, offset: int, line: int, record: int, delimiter: str
                 if fields:
                     seen += 1
                     if seen == record:
-                        return line + begin
-        except csv.Error:
+                        return begin
+        except (csv.Error, *_DECOMPRESS_ERRORS):
             return None
     return None
 
 
-def _scan_csv(path: Path, delimiter: str, chunk_size: int, progress: Progress | None) -> FileDigest:
+def _scan_csv(path: Path, fmt: str, delimiter: str, chunk_size: int, progress: Progress | None,
+              compression: str | None = None) -> FileDigest:
     """One read of the file by a pool of threads (_Units): each piece is hashed, checked to be
-    UTF-8 and scanned for rows and ragged lines by the compiled kernel as long as the text holds
-    no quote. From the line holding the first quote (or lone "\\r") on, pyarrow's streaming
-    parser counts the rows in another thread. Memory is bounded by the buffers and pyarrow's
-    block, not by the file."""
-    import pyarrow as pa
-    import pyarrow.csv as pcsv
-
-    read = pcsv.ReadOptions(use_threads=False, block_size=SCHEMA_BLOCK)
-    parse = pcsv.ParseOptions(delimiter=delimiter)
-    # Types are inferred from the first block only (the recorded schema); a bigger block costs
-    # time and memory out of proportion (16 MiB: about 1 s and 400 MB in pyarrow 26).
-    # Ragged rows are skipped here: the scan below reports the first one with its line.
-    skip = pcsv.ParseOptions(delimiter=delimiter, invalid_row_handler=lambda row: "skip")
-    try:
-        head = pcsv.open_csv(str(path), read_options=read, parse_options=skip)
-        schema = head.schema
-        head.close()
-    except pa.ArrowInvalid as exc:
-        record = re.search(r"Row #(\d+)", str(exc))
-        line = _record_line(path, 0, 0, int(record.group(1)), delimiter) if record else None
-        raise _csv_error(path, exc, [], line) from None
+    UTF-8 and scanned for rows, quotes and ragged lines by the compiled kernel. A compressed file
+    is hashed as stored (the same pool, in another thread) while this thread decompresses and
+    scans it. Memory is a buffer per thread, not the file."""
+    schema = _csv_schema(path, delimiter, compression)
     names = schema.names
-    fallen: list = []          # non-empty once pyarrow reads the rest: the pieces are only counted
     stitch = _Stitch(path, names)
-    stop = threading.Event()
-    rest = None                # pyarrow's thread
-    units = _Units(path, chunk_size, _piece_scanner(delimiter, len(names), fallen))
-    with ThreadPoolExecutor(max_workers=1) as pool, contextlib.closing(units):
-        pieces = _fold(units, progress)
-        try:
-            for summary in pieces:
-                stitch.add(summary)
-                if stitch.fallback and rest is None:
-                    fallen.append(True)
-                    at, _, rows = stitch.fallback
-                    rest = pool.submit(_parse_rest, path, at if rows else 0, names, parse, stop)
-            stitch.finish()
-        except BaseException:
-            stop.set()  # the pyarrow thread, if any, stops at its next batch
-            pieces.close()
-            raise
-    root = units.frontier.root().hex()
-    if rest is None:
-        rows = max(stitch.rows - 1, 0)  # the header is the first non-empty line
+    scanner = _PieceScan(delimiter, len(names))
+    if compression is None:
+        units = _Units(path, chunk_size, scanner)
+        with contextlib.closing(units):
+            pieces = _fold(units, progress)
+            try:
+                for piece in pieces:
+                    stitch.add(piece)
+                stitch.finish()
+            finally:
+                pieces.close()
+        root, size = units.frontier.root().hex(), units.size
     else:
-        at, line, before = stitch.fallback
-        more, exc = rest.result()
-        if isinstance(exc, OSError):
-            raise InputError(f"{path}: read failed ({exc})") from None
-        if exc is not None:
-            record = re.search(r"Row #(\d+)", str(exc))
-            found = _record_line(path, at if before else 0, line if before else 0,
-                                 int(record.group(1)), delimiter) if record else None
-            raise _csv_error(path, exc, names, found) from None
-        rows = max(before - 1, 0) + more
-    return FileDigest(path.name, units.size, root, "csv" if delimiter == "," else "tsv",
-                      _schema_of(schema), rows)
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="notarize-hash") as pool:
+            hashed = pool.submit(hash_file, path, chunk_size, progress)
+            try:
+                _scan_stream(path, compression, scanner, stitch)
+                stitch.finish()
+            except BaseException:
+                hashed.cancel()
+                raise
+            root, size = hashed.result()
+    return FileDigest(path.name, size, root, fmt, _schema_of(schema), max(stitch.rows - 1, 0),
+                      compression=compression, delimiter=delimiter)
 
 
 def _scan_parquet(path: Path, chunk_size: int, progress: Progress | None) -> FileDigest:
@@ -746,20 +674,28 @@ def _scan_parquet(path: Path, chunk_size: int, progress: Progress | None) -> Fil
 
 
 def digest_file(path: Path, *, fmt: str = "auto", scan: bool = True, chunk_size: int = CHUNK_SIZE,
-                progress: Progress | None = None, allow_empty: bool = False) -> FileDigest:
-    """Hash one file and, with `scan`, read its schema and rows. InputError for bad input."""
+                progress: Progress | None = None, allow_empty: bool = False,
+                delimiter: str | None = None) -> FileDigest:
+    """Hash one file and, with `scan`, read its schema and rows. A CSV/TSV is read with
+    `delimiter` (default "," or a tab; given, it also makes a file of unknown suffix a CSV), a
+    compressed one as it decompresses. InputError for bad input."""
     fh = _open_input(path)
     size = os.fstat(fh.fileno()).st_size
     fh.close()
     if size == 0 and not allow_empty:
         raise InputError(f"{path}: file is empty; there is nothing to notarize")
-    fmt = detect_format(path) if fmt == "auto" else fmt
+    if fmt == "auto":
+        fmt = detect_format(path)
+        if fmt == "binary" and delimiter is not None:
+            fmt = "csv"
+    sep = _delimiter(delimiter, fmt) if fmt in ("csv", "tsv") else None
+    compression = compression_of(path) if sep else None
     if size == 0 or not scan or fmt == "binary":
         root, n = hash_file(path, chunk_size, progress)
-        return FileDigest(path.name, n, root, fmt if size else "empty")
+        return FileDigest(path.name, n, root, fmt if size else "empty", compression=compression, delimiter=sep)
     if fmt == "parquet":
         return _scan_parquet(path, chunk_size, progress)
-    return _scan_csv(path, "," if fmt == "csv" else "\t", chunk_size, progress)
+    return _scan_csv(path, fmt, sep, chunk_size, progress, compression)
 
 
 def list_files(root: Path) -> list[tuple[str, Path]]:
@@ -790,18 +726,19 @@ def total_size(path: Path) -> int:
 
 
 def notarize(path: str | os.PathLike, *, fmt: str = "auto", scan: bool = True, chunk_size: int = CHUNK_SIZE,
-             progress: Progress | None = None, files: list[tuple[str, Path]] | None = None) -> Notarization:
+             progress: Progress | None = None, delimiter: str | None = None,
+             files: list[tuple[str, Path]] | None = None) -> Notarization:
     """Commit to the bytes of a file or a directory of files; with `scan`, also the format's
-    schema and row count. `files` ((relative '/' path, path) in sorted order) commits a directory
-    to those files only (the parts a dataset reads); default: every file below it. Raises
-    InputError naming the file (and row, column) for bad input."""
+    schema and row count (CSV fields split at `delimiter`). `files` ((relative '/' path, path) in
+    sorted order) commits a directory to those files only (the parts a dataset reads); default:
+    every file below it. Raises InputError naming the file (and row, column) for bad input."""
     path = Path(path)
     if fmt not in ("auto",) + FORMATS:
         raise InputError(f"unknown format {fmt!r}; use one of auto, {', '.join(FORMATS)}")
     if not path.exists() and not path.is_symlink():
         raise InputError(f"{path}: no such file or directory")
     if not path.is_dir():
-        d = digest_file(path, fmt=fmt, scan=scan, chunk_size=chunk_size, progress=progress)
+        d = digest_file(path, fmt=fmt, scan=scan, chunk_size=chunk_size, progress=progress, delimiter=delimiter)
         return Notarization(str(path), "file", d.root, d.size, chunk_size, d.format, [d], d.schema, d.rows)
     if not os.access(path, os.R_OK | os.X_OK):
         raise InputError(f"{path}: cannot list directory (permission denied); make it readable")
@@ -811,7 +748,8 @@ def notarize(path: str | os.PathLike, *, fmt: str = "auto", scan: bool = True, c
     digests = []
     tree = MerkleFrontier(BLAKE3)
     for rel, p in files:
-        d = digest_file(p, fmt=fmt, scan=scan, chunk_size=chunk_size, progress=progress, allow_empty=True)
+        d = digest_file(p, fmt=fmt, scan=scan, chunk_size=chunk_size, progress=progress, allow_empty=True,
+                        delimiter=delimiter)
         d.path = rel
         digests.append(d)
         tree.append(BLAKE3.hash_leaf(canonical_json({"path": rel, "root": d.root, "size": d.size})))

@@ -224,7 +224,9 @@ def prove_statistics(ledger: Ledger, request: ProveRequest, *, run=run_in_proces
     files = resolve_dataset(request.dataset)       # the part files, before any long read
     dataset = files.spec
     # raw-bytes root (the tree over exactly the files read), schema, row count; rejects bad CSV
-    notarized = notarize(files.root, files=None if files.layout == "file" else [(f.rel, f.path) for f in files.files])
+    delimiter = text.delimiter_for(files.files[0]) if files.format == "csv" else None   # also rows of .txt parts
+    notarized = notarize(files.root, delimiter=delimiter,
+                         files=None if files.layout == "file" else [(f.rel, f.path) for f in files.files])
     # Every chunk's statement names the entry it will be: its bytes, its name and its version.
     binding = DatasetBinding(notarized.root, request.name, ledger.next_version(request.name))
     masks = MaskChain(shape, binding, cache.mask_key(binding) if cache is not None else None)

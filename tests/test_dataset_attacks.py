@@ -212,7 +212,6 @@ def test_legacy_csv_reading_is_unchanged(tmp_path):
 
 # --- FINDING: --delimiter is not used by the notarize scan ---------------------------------------------
 
-@pytest.mark.xfail(strict=True, reason="notarize scans with ',' until it takes the delimiter (branch notarize-stream)")
 def test_semicolon_csv_with_commas_in_text_proves_and_records_its_schema(ledger, tmp_path):
     """prove notarizes a .csv with ',' whatever --delimiter says: a ';' file whose text column holds a
     comma (decimal commas, addresses) is refused as ragged, and one without commas gets a schema of a

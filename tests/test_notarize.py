@@ -124,8 +124,8 @@ def reference_rows(path) -> int:
 
 @pytest.mark.parametrize("blocks", ["default", "small"])
 def test_quoted_csv_rows_match_pandas(tmp_path, request, blocks):
-    """Quotes with embedded newlines and delimiters go to pyarrow's parser from the line holding
-    the first quote; before it the compiled scan counts. Both together give pandas' row count."""
+    """Quotes with embedded newlines, delimiters and escaped quotes, before, after or without
+    plain rows, with LF or CRLF: the compiled scan gives pandas' row count."""
     if blocks == "small":
         request.getfixturevalue("small_blocks")
     plain = "".join(f"{i},{i * 2},plain\n" for i in range(40))
@@ -210,7 +210,7 @@ def test_utf8_across_block_boundary(tmp_path, small_blocks, split):
 def test_invalid_utf8_in_quoted_region(tmp_path, small_blocks):
     p = tmp_path / "q.csv"
     p.write_bytes(b'a,b\n"x\ny",1\n' + b"2,3\n" * 20 + b"4,caf\xe9\n")
-    with pytest.raises(InputError, match=r"q.csv: line 24: invalid UTF-8"):
+    with pytest.raises(InputError, match=r"q.csv: line 24, column 'b': invalid UTF-8"):
         notarize(p)
 
 
@@ -304,9 +304,9 @@ def test_multibyte_character_split_across_units(tmp_path, tiny_units, split, at)
         notarize(p, chunk_size=16)
 
 
-def test_quote_after_many_units_hands_over_to_the_parser(tmp_path, tiny_units):
-    """Units read ahead of the quote are scanned by the kernel, the rest is pyarrow's; errors on
-    either side keep their exact line."""
+def test_quote_after_many_units_keeps_exact_lines(tmp_path, tiny_units):
+    """A quoted newline after many units: the units after it are read by other threads that do
+    not know they start outside quotes; errors after it keep their exact line and column."""
     plain = "".join(f"{i},{i}\n" for i in range(40))
     p = tmp_path / "q.csv"
     p.write_text("a,b\n" + plain + '"x\ny",1\n' + plain)
@@ -315,5 +315,5 @@ def test_quote_after_many_units_hands_over_to_the_parser(tmp_path, tiny_units):
     with pytest.raises(InputError, match=r"q.csv: line 84 has 1 fields but the header has 2"):
         notarize(p, chunk_size=16)
     p.write_bytes(("a,b\n" + plain + '"x\ny",1\n' + plain).encode() + b"4,caf\xe9\n")
-    with pytest.raises(InputError, match=r"q.csv: line 84: invalid UTF-8"):
+    with pytest.raises(InputError, match=r"q.csv: line 84, column 'b': invalid UTF-8"):
         notarize(p, chunk_size=16)

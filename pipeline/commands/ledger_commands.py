@@ -252,7 +252,8 @@ def cmd_notarize(args) -> int:
         parent = ledger.resolve(args.parent).id
     dataset = Path(args.dataset)
     with progress_reporter(f"notarize {dataset.name}", total_size(dataset)) as tick:
-        n = notarize(dataset, fmt=args.format, scan=not args.bytes_only, chunk_size=args.chunk_size, progress=tick)
+        n = notarize(dataset, fmt=args.format, scan=not args.bytes_only, chunk_size=args.chunk_size, progress=tick,
+                     delimiter=args.delimiter)
     record = {"kind": "notarization", "name": name, "tag": tag, "tool": TOOL, "signer": _signer_text(ledger),
               "data": n.data_record(), "schema": n.schema, "rows": n.rows, "encoding": None}
     if parent is not None:
@@ -544,6 +545,10 @@ def register(subparsers, common) -> None:
                                                      "(default: the previous version of NAME)")
     p.add_argument("--format", default="auto", choices=["auto", "csv", "tsv", "parquet", "binary"],
                    help="how to read schema and rows (default: detect)")
+    p.add_argument("--delimiter", metavar="CHAR", help="CSV field delimiter, e.g. ';' or '\\t' (default: ',' for "
+                   ".csv, a tab for .tsv; given, a file of another suffix is read as CSV); recorded in the entry. "
+                   "Compressed CSV (.csv.gz, .bz2, .xz, .zst) is committed as stored and its rows counted "
+                   "as it decompresses")
     p.add_argument("--bytes-only", action="store_true", help="hash the bytes only; skip schema and row count")
     from pipeline.notarize import CHUNK_SIZE
     p.add_argument("--chunk-size", type=_positive_int, default=CHUNK_SIZE, help=f"bytes per Merkle leaf (default {CHUNK_SIZE})")

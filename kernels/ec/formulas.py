@@ -37,6 +37,9 @@ def fq_ops(fq, jit) -> SimpleNamespace:
     def sqr(out, a, s):
         f_sqr(out, a)
 
+    if hasattr(fq, "mul_s"):   # the CPU build: the same routines with that signature, no wrapper call
+        mul, sqr = fq.mul_s, fq.sqr_s
+
     @jit
     def inv(out, a, s):
         f_inv(out, a, s[0])

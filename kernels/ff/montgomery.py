@@ -189,6 +189,11 @@ def wide_field_source(spec: FieldSpec) -> str:
     body += [f"    t{i} = r{i + n}" for i in range(n)]
     src.append("\n".join(body + reduce_once("t")))
 
+    # The curve formulas call mul(out, a, b, s) and sqr(out, a, s) with Fq2's scratch rows `s`: the
+    # same bodies under that signature, so that no wrapper call sits in the MSM's inner loop.
+    src.append(src[-2].replace("def mul(out, a, b):", "def mul_s(out, a, b, s):"))
+    src.append(src[-2].replace("def sqr(out, a):", "def sqr_s(out, a, s):"))
+
     body = ["def add(out, a, b):"] + load("a", "a") + load("b", "b") + ["    c = Z"]
     body += [f"    s{i}, c = adc(a{i}, b{i}, c)" for i in range(n)]
     src.append("\n".join(body + reduce_once("s")))
@@ -212,6 +217,55 @@ def wide_field_source(spec: FieldSpec) -> str:
     return "\n\n\n".join(src) + "\n"
 
 
+def wide_fq2_source(spec: FieldSpec) -> str:
+    """Fq2 = Fq[i]/(i^2 + 1) product and square as one straight-line routine each on 64-bit words
+    (appended to the wide Fq module): `fq2_mul(out, a, b, s)` (Karatsuba, 3 products) and
+    `fq2_sqr(out, a, s)` (2 products) on (2, nlimbs) arrays, same results as `kernels.ff.fq2`'s,
+    without its 8 calls of Fq routines per product (the pairing's and G2's inner loops)."""
+    n = spec.nlimbs // 2
+
+    def load(var, arr):
+        return [f"    {var}{i} = np.uint64({arr}[{2 * i}]) | (np.uint64({arr}[{2 * i + 1}]) << S)" for i in range(n)]
+
+    def store(var, row):
+        return [line for i in range(n) for line in (f"    out[{row}, {2 * i}] = np.uint32({var}{i} & M)",
+                                                       f"    out[{row}, {2 * i + 1}] = np.uint32({var}{i} >> S)")]
+
+    def select_reduced(z, x):
+        # z = x - q if that does not borrow, else x (branch-free select).
+        lines = ["    br = Z"] + [f"    w{i}, br = sbb({x}{i}, Q{i}, br)" for i in range(n)]
+        return lines + [f"    {z}{i} = w{i} if br == Z else {x}{i}" for i in range(n)]
+
+    def mont_mul(z, x, y):
+        lines = [f"    t{j} = Z" for j in range(n)]
+        for i in range(n):
+            lines += [f"    t0, A = mac({x}0, {y}{i}, t0, Z)", "    m = t0 * N0", "    _, C = mac(m, Q0, t0, Z)"]
+            for j in range(1, n):
+                lines += [f"    t{j}, A = mac({x}{j}, {y}{i}, t{j}, A)", f"    t{j - 1}, C = mac(m, Q{j}, t{j}, C)"]
+            lines.append(f"    t{n - 1} = C + A")
+        return lines + select_reduced(z, "t")
+
+    def mod_add(z, x, y):
+        return ["    c = Z"] + [f"    t{i}, c = adc({x}{i}, {y}{i}, c)" for i in range(n)] + select_reduced(z, "t")
+
+    def mod_sub(z, x, y):
+        lines = ["    br = Z"] + [f"    t{i}, br = sbb({x}{i}, {y}{i}, br)" for i in range(n)]
+        lines += ["    mq = Z - br"] + ["    c = Z"]
+        return lines + [f"    {z}{i}, c = adc(t{i}, Q{i} & mq, c)" for i in range(n)]
+
+    body = ["def fq2_mul(out, a, b, s):"] + load("x", "a[0]") + load("y", "a[1]") + load("u", "b[0]") + load("v", "b[1]")
+    body += mont_mul("p", "x", "u") + mont_mul("r", "y", "v")          # v0 = a0 b0, v1 = a1 b1
+    body += mod_add("x", "x", "y") + mod_add("u", "u", "v") + mont_mul("e", "x", "u")   # (a0 + a1)(b0 + b1)
+    body += mod_sub("x", "p", "r") + mod_sub("e", "e", "p") + mod_sub("y", "e", "r")
+    body += store("x", 0) + store("y", 1)
+    src = ["\n".join(body)]
+    body = ["def fq2_sqr(out, a, s):"] + load("x", "a[0]") + load("y", "a[1]")
+    body += mod_add("u", "x", "y") + mod_sub("v", "x", "y") + mont_mul("e", "x", "y")
+    body += mont_mul("p", "u", "v") + mod_add("r", "e", "e") + store("p", 0) + store("r", 1)
+    src.append("\n".join(body))
+    return "\n\n\n".join(src) + "\n"
+
+
 def _exponent_bits(e: int) -> np.ndarray:
     """Bits of e, most significant first, for square-and-multiply loops."""
     return np.array([int(b) for b in bin(e)[2:]], dtype=np.uint8)
@@ -225,7 +279,10 @@ def _load_generated(spec: FieldSpec, wide: bool = False) -> dict:
     from kernels.cache import write_generated_module
 
     if wide:
-        path = write_generated_module(f"montgomery64_{spec.name}", wide_field_source(spec))
+        source = wide_field_source(spec)
+        if spec.nlimbs == 12:     # Fq: also the Fq2 product and square
+            source += "\n\n" + wide_fq2_source(spec)
+        path = write_generated_module(f"montgomery64_{spec.name}", source)
     else:
         path = write_generated_module(f"montgomery_{spec.name}", field_source(spec))
     name = f"kernels._generated_{path.stem}"
@@ -242,7 +299,8 @@ def compile_field(spec: FieldSpec, jit, wide: bool = False) -> SimpleNamespace:
 
     wide=True (CPU only) takes mul, sqr, add, sub, dbl, neg from `wide_field_source`: 64-bit words
     with 128-bit products, same layout and results; the default is the 32-bit source that also
-    compiles for CUDA.
+    compiles for CUDA. The wide build adds `mul_s(out, a, b, s)` and `sqr_s(out, a, s)`: mul and sqr
+    taking (and ignoring) a scratch argument, as the curve formulas call them.
 
     Returns a namespace with `mul, sqr, add, sub, dbl, neg` (out, *inputs: 1-D uint32 arrays,
     out may alias an input), `copy, set_zero, set_one, is_zero, eq, to_mont, from_mont`,
@@ -261,8 +319,12 @@ def compile_field(spec: FieldSpec, jit, wide: bool = False) -> SimpleNamespace:
     one_plain = spec.limbs(1)
     inv_bits = _exponent_bits(spec.modulus - 2)
 
+    extra = {}
     if wide:
         sqr = jit(namespace["sqr"])
+        extra = {"mul_s": jit(namespace["mul_s"]), "sqr_s": jit(namespace["sqr_s"])}
+        if "fq2_mul" in namespace:
+            extra.update(fq2_mul=jit(namespace["fq2_mul"]), fq2_sqr=jit(namespace["fq2_sqr"]))
     else:
         @jit
         def sqr(out, a):
@@ -322,4 +384,4 @@ def compile_field(spec: FieldSpec, jit, wide: bool = False) -> SimpleNamespace:
     return SimpleNamespace(spec=spec, nlimbs=n, mul=mul, sqr=sqr, add=add, sub=sub, dbl=dbl, neg=neg,
                            copy=copy, set_zero=set_zero, set_one=set_one, is_zero=is_zero, eq=eq,
                            to_mont=to_mont, from_mont=from_mont, pow_bits=pow_bits, inv=inv,
-                           exponent_bits=_exponent_bits)
+                           exponent_bits=_exponent_bits, **extra)

@@ -74,7 +74,34 @@ def test_random_values_all_routines(narrow, data):
 
 def test_squaring_is_dedicated_and_the_build_is_wide():
     src = wide_field_source(FQ.spec)
-    sqr = src[src.index("def sqr("):src.index("def add(")]
+    sqr = src[src.index("def sqr("):src.index("def mul_s(")]
     assert "mul(" not in sqr.replace("mac(", "")       # not mul(out, a, a)
     assert sqr.count("mac(a") == 6 * 5 // 2 + 6          # 15 cross products, 6 squares
     assert fq.sqr.py_func.__module__.startswith("kernels._generated_montgomery64_")
+
+
+def test_fq2_straight_line_product_and_square(narrow):
+    from kernels.ff.fields import fq2, fq2_from_ints, fq2_to_ints
+    from kernels.ff.fq2 import compile_fq2
+
+    assert fq2.mul is fq.fq2_mul and fq2.sqr is fq.fq2_sqr          # the CPU build uses them
+    ref = compile_fq2(narrow["fq"], njit)                            # Karatsuba over 32-bit Fq calls
+    P = params.P
+    rng = np.random.default_rng(1)
+    edges = [0, 1, P - 1, P - 2, (P - 1) // 2, (1 << 64) - 1, (1 << 381) % P]
+    vals = [(x, y) for x in edges for y in edges]
+    vals += [(int.from_bytes(rng.bytes(48), "little") % P, int.from_bytes(rng.bytes(48), "little") % P)
+             for _ in range(30)]
+    s = np.zeros((8, 12), np.uint32)
+    arr = fq2_from_ints(vals)
+    for i, a in enumerate(vals):
+        for j in range(0, len(vals), 7):
+            b = vals[j]
+            got, want = np.empty_like(arr[0]), np.empty_like(arr[0])
+            fq2.mul(got, arr[i], arr[j], s)
+            ref.mul(want, arr[i], arr[j], s)
+            assert fq2_to_ints(got)[0] == ((a[0] * b[0] - a[1] * b[1]) % P, (a[0] * b[1] + a[1] * b[0]) % P)
+            assert np.array_equal(got, want)
+        got = arr[i].copy()
+        fq2.sqr(got, got, s)                                         # out aliasing the input
+        assert fq2_to_ints(got)[0] == ((a[0] * a[0] - a[1] * a[1]) % P, 2 * a[0] * a[1] % P)

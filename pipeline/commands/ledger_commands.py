@@ -315,13 +315,13 @@ def cmd_show(args) -> int:
 
 
 def cmd_verify(args) -> int:
-    from ledger.trust import verify_entry_in_checkpoint
-
     ledger = _open(args)
     e = ledger.resolve(args.entry)
     verify_inclusion(BLAKE3, e.index, ledger.size, e.leaf_hash, ledger.inclusion_proof(e.index), ledger.root())
     checks = [f"entry {e.index} is included in the ledger's tree of {ledger.size} (root {_b64(ledger.root())})"]
     if args.checkpoint:
+        from ledger.trust import verify_entry_in_checkpoint   # cryptography: only when a checkpoint is given
+
         kept = verify_entry_in_checkpoint(ledger, e, _read_note(args.checkpoint, "--checkpoint"),
                                           _trusted_keys(args, "--checkpoint"), file=args.checkpoint)
         checks.append(f"entry {e.index} is included in the kept checkpoint {args.checkpoint} (size {kept.size}, "

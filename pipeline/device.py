@@ -7,10 +7,26 @@ import os
 from pipeline.errors import InputError
 
 
+def _driver_present() -> bool:
+    """False when the CUDA driver library cannot be loaded (then no GPU is usable); True otherwise."""
+    import ctypes
+    import sys
+
+    if not sys.platform.startswith("linux"):
+        return True             # let Numba decide
+    try:
+        ctypes.CDLL("libcuda.so.1")
+    except OSError:
+        return False
+    return True
+
+
 def cuda_usable() -> bool:
     """True when Numba sees a real CUDA GPU (never the simulator, which is far slower than the CPU)."""
     if os.environ.get("NUMBA_ENABLE_CUDASIM") == "1":
         return False
+    if not _driver_present():
+        return False            # without importing Numba (start-up time of every CLI command)
     try:
         from numba import cuda
         return bool(cuda.is_available())

@@ -27,7 +27,7 @@ S_ROWS = 4    # Fq rows of field scratch (Fq2 mul needs 4)
 
 def fq_ops(fq, jit) -> SimpleNamespace:
     """Fq as a curve field: the Fq routines plus `mul/sqr/inv` taking the shared scratch `s`."""
-    f_mul, f_inv = fq.mul, fq.inv
+    f_mul, f_sqr, f_inv = fq.mul, fq.sqr, fq.inv
 
     @jit
     def mul(out, a, b, s):
@@ -35,7 +35,10 @@ def fq_ops(fq, jit) -> SimpleNamespace:
 
     @jit
     def sqr(out, a, s):
-        f_mul(out, a, a)
+        f_sqr(out, a)
+
+    if hasattr(fq, "mul_s"):   # the CPU build: the same routines with that signature, no wrapper call
+        mul, sqr = fq.mul_s, fq.sqr_s
 
     @jit
     def inv(out, a, s):

@@ -24,8 +24,9 @@ FR_SPEC = FieldSpec("fr", params.R, params.FR_LIMBS)
 configure_numba_cache()
 # Every CPU kernel is cached on disk: a second process loads it instead of compiling (kernels.cache).
 cpu_jit = cached_njit(nogil=True)
-fq = compile_field(FQ_SPEC, cpu_jit)
-fr = compile_field(FR_SPEC, cpu_jit)
+# CPU: 64-bit words with 128-bit products (kernels.ff.wide); the CUDA build keeps 32-bit limbs.
+fq = compile_field(FQ_SPEC, cpu_jit, wide=True)
+fr = compile_field(FR_SPEC, cpu_jit, wide=True)
 
 
 def _vector_ops(ops):

@@ -114,6 +114,9 @@ def compile_fq2(fq, jit) -> SimpleNamespace:
         f_mul(s[1], a[1], s[0])
         f_neg(out[1], s[1])
 
+    if hasattr(fq, "fq2_mul"):   # the CPU build: the same product and square as straight-line code
+        mul, sqr = fq.fq2_mul, fq.fq2_sqr
+
     return SimpleNamespace(add=add, sub=sub, dbl=dbl, neg=neg, conj=conj, copy=copy, set_zero=set_zero,
                            set_one=set_one, is_zero=is_zero, eq=eq, mul=mul, sqr=sqr, mul_by_fq=mul_by_fq,
                            mul_by_nonresidue=mul_by_nonresidue, inv=inv)

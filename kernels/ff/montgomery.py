@@ -131,19 +131,160 @@ def field_source(spec: FieldSpec) -> str:
     return "\n\n\n".join(src) + "\n"
 
 
+def wide_field_source(spec: FieldSpec) -> str:
+    """Python source of the CPU routines on 64-bit words (see `kernels.ff.wide`): the same
+    functions, signatures and results as `field_source` (elements stay uint32 limb arrays, read
+    and written two limbs per word; R = 2^(32*nlimbs) either way), plus a dedicated `sqr`."""
+    n = spec.nlimbs // 2
+    q = [(spec.modulus >> (64 * i)) & (2**64 - 1) for i in range(n)]
+    n0 = (-pow(spec.modulus, -1, 1 << 64)) % (1 << 64)
+    head = ["import numpy as np", "from kernels.ff.wide import adc, mac, sbb",
+            "M = np.uint64(0xFFFFFFFF)", "S = np.uint64(32)", "Z = np.uint64(0)", "N0 = np.uint64(%d)" % n0]
+    head += [f"Q{i} = np.uint64({q[i]})" for i in range(n)]
+    src = ["\n".join(head)]
+
+    def load(var: str, arr: str) -> list[str]:
+        return [f"    {var}{i} = np.uint64({arr}[{2 * i}]) | (np.uint64({arr}[{2 * i + 1}]) << S)" for i in range(n)]
+
+    def store(var: str, indent: str = "    ") -> list[str]:
+        lines = []
+        for i in range(n):
+            lines += [f"{indent}out[{2 * i}] = np.uint32({var}{i} & M)", f"{indent}out[{2 * i + 1}] = np.uint32({var}{i} >> S)"]
+        return lines
+
+    def reduce_once(src_var: str) -> list[str]:
+        # out = src - q if that does not borrow, else src.
+        lines = ["    br = Z"] + [f"    d{i}, br = sbb({src_var}{i}, Q{i}, br)" for i in range(n)]
+        return lines + ["    if br == Z:"] + store("d", "        ") + ["    else:"] + store(src_var, "        ")
+
+    # Product: CIOS without the extra carry word (valid as in field_source: top word of q < 2^63 - 1).
+    body = ["def mul(out, a, b):"] + load("a", "a") + load("b", "b") + [f"    t{j} = Z" for j in range(n)]
+    for i in range(n):
+        body += [f"    t0, A = mac(a0, b{i}, t0, Z)", "    m = t0 * N0", "    _, C = mac(m, Q0, t0, Z)"]
+        for j in range(1, n):
+            body += [f"    t{j}, A = mac(a{j}, b{i}, t{j}, A)", f"    t{j - 1}, C = mac(m, Q{j}, t{j}, C)"]
+        body.append(f"    t{n - 1} = C + A")
+    src.append("\n".join(body + reduce_once("t")))
+
+    # Square: off-diagonal products once, doubled, plus the diagonal; then a Montgomery reduction
+    # of the 2n words (a^2 < q^2, so the result is below 2q and one subtraction finishes it).
+    body = ["def sqr(out, a):"] + load("a", "a") + [f"    r{k} = Z" for k in range(2 * n)]
+    for i in range(n - 1):
+        body.append("    c = Z")
+        for j in range(i + 1, n):
+            body.append(f"    r{i + j}, c = mac(a{i}, a{j}, r{i + j}, c)")
+        body.append(f"    r{i + n} = c")
+    for k in range(2 * n - 1, 0, -1):
+        body.append(f"    r{k} = (r{k} << np.uint64(1)) | (r{k - 1} >> np.uint64(63))")
+    body.append("    r0 = r0 << np.uint64(1)")
+    body.append("    c = Z")
+    for i in range(n):
+        body += [f"    r{2 * i}, h = mac(a{i}, a{i}, r{2 * i}, c)", f"    r{2 * i + 1}, c = adc(r{2 * i + 1}, h, Z)"]
+    body.append("    top = Z")
+    for i in range(n):
+        body += [f"    m = r{i} * N0", f"    _, c = mac(m, Q0, r{i}, Z)"]
+        for j in range(1, n):
+            body.append(f"    r{i + j}, c = mac(m, Q{j}, r{i + j}, c)")
+        body.append(f"    r{i + n}, top = adc(r{i + n}, c, top)")
+    body += [f"    t{i} = r{i + n}" for i in range(n)]
+    src.append("\n".join(body + reduce_once("t")))
+
+    # The curve formulas call mul(out, a, b, s) and sqr(out, a, s) with Fq2's scratch rows `s`: the
+    # same bodies under that signature, so that no wrapper call sits in the MSM's inner loop.
+    src.append(src[-2].replace("def mul(out, a, b):", "def mul_s(out, a, b, s):"))
+    src.append(src[-2].replace("def sqr(out, a):", "def sqr_s(out, a, s):"))
+
+    body = ["def add(out, a, b):"] + load("a", "a") + load("b", "b") + ["    c = Z"]
+    body += [f"    s{i}, c = adc(a{i}, b{i}, c)" for i in range(n)]
+    src.append("\n".join(body + reduce_once("s")))
+
+    body = ["def dbl(out, a):"] + load("a", "a") + ["    c = Z"]
+    body += [f"    s{i}, c = adc(a{i}, a{i}, c)" for i in range(n)]
+    src.append("\n".join(body + reduce_once("s")))
+
+    body = ["def sub(out, a, b):"] + load("a", "a") + load("b", "b") + ["    br = Z"]
+    body += [f"    d{i}, br = sbb(a{i}, b{i}, br)" for i in range(n)]
+    body += ["    if br == Z:"] + store("d", "        ") + ["    else:", "        c = Z"]
+    body += [f"        d{i}, c = adc(d{i}, Q{i}, c)" for i in range(n)]
+    src.append("\n".join(body + store("d", "        ")))
+
+    body = ["def neg(out, a):"] + load("a", "a")
+    body.append("    if " + " | ".join(f"a{i}" for i in range(n)) + " == Z:")
+    body += [f"        out[{i}] = np.uint32(0)" for i in range(2 * n)]
+    body += ["    else:", "        br = Z"]
+    body += [f"        d{i}, br = sbb(Q{i}, a{i}, br)" for i in range(n)]
+    src.append("\n".join(body + store("d", "        ")))
+    return "\n\n\n".join(src) + "\n"
+
+
+def wide_fq2_source(spec: FieldSpec) -> str:
+    """Fq2 = Fq[i]/(i^2 + 1) product and square as one straight-line routine each on 64-bit words
+    (appended to the wide Fq module): `fq2_mul(out, a, b, s)` (Karatsuba, 3 products) and
+    `fq2_sqr(out, a, s)` (2 products) on (2, nlimbs) arrays, same results as `kernels.ff.fq2`'s,
+    without its 8 calls of Fq routines per product (the pairing's and G2's inner loops)."""
+    n = spec.nlimbs // 2
+
+    def load(var, arr):
+        return [f"    {var}{i} = np.uint64({arr}[{2 * i}]) | (np.uint64({arr}[{2 * i + 1}]) << S)" for i in range(n)]
+
+    def store(var, row):
+        return [line for i in range(n) for line in (f"    out[{row}, {2 * i}] = np.uint32({var}{i} & M)",
+                                                       f"    out[{row}, {2 * i + 1}] = np.uint32({var}{i} >> S)")]
+
+    def select_reduced(z, x):
+        # z = x - q if that does not borrow, else x (branch-free select).
+        lines = ["    br = Z"] + [f"    w{i}, br = sbb({x}{i}, Q{i}, br)" for i in range(n)]
+        return lines + [f"    {z}{i} = w{i} if br == Z else {x}{i}" for i in range(n)]
+
+    def mont_mul(z, x, y):
+        lines = [f"    t{j} = Z" for j in range(n)]
+        for i in range(n):
+            lines += [f"    t0, A = mac({x}0, {y}{i}, t0, Z)", "    m = t0 * N0", "    _, C = mac(m, Q0, t0, Z)"]
+            for j in range(1, n):
+                lines += [f"    t{j}, A = mac({x}{j}, {y}{i}, t{j}, A)", f"    t{j - 1}, C = mac(m, Q{j}, t{j}, C)"]
+            lines.append(f"    t{n - 1} = C + A")
+        return lines + select_reduced(z, "t")
+
+    def mod_add(z, x, y):
+        return ["    c = Z"] + [f"    t{i}, c = adc({x}{i}, {y}{i}, c)" for i in range(n)] + select_reduced(z, "t")
+
+    def mod_sub(z, x, y):
+        lines = ["    br = Z"] + [f"    t{i}, br = sbb({x}{i}, {y}{i}, br)" for i in range(n)]
+        lines += ["    mq = Z - br"] + ["    c = Z"]
+        return lines + [f"    {z}{i}, c = adc(t{i}, Q{i} & mq, c)" for i in range(n)]
+
+    body = ["def fq2_mul(out, a, b, s):"] + load("x", "a[0]") + load("y", "a[1]") + load("u", "b[0]") + load("v", "b[1]")
+    body += mont_mul("p", "x", "u") + mont_mul("r", "y", "v")          # v0 = a0 b0, v1 = a1 b1
+    body += mod_add("x", "x", "y") + mod_add("u", "u", "v") + mont_mul("e", "x", "u")   # (a0 + a1)(b0 + b1)
+    body += mod_sub("x", "p", "r") + mod_sub("e", "e", "p") + mod_sub("y", "e", "r")
+    body += store("x", 0) + store("y", 1)
+    src = ["\n".join(body)]
+    body = ["def fq2_sqr(out, a, s):"] + load("x", "a[0]") + load("y", "a[1]")
+    body += mod_add("u", "x", "y") + mod_sub("v", "x", "y") + mont_mul("e", "x", "y")
+    body += mont_mul("p", "u", "v") + mod_add("r", "e", "e") + store("p", 0) + store("r", 1)
+    src.append("\n".join(body))
+    return "\n\n\n".join(src) + "\n"
+
+
 def _exponent_bits(e: int) -> np.ndarray:
     """Bits of e, most significant first, for square-and-multiply loops."""
     return np.array([int(b) for b in bin(e)[2:]], dtype=np.uint8)
 
 
-def _load_generated(spec: FieldSpec) -> dict:
+def _load_generated(spec: FieldSpec, wide: bool = False) -> dict:
     """Globals of the generated module of `spec`, imported from a real file so Numba can cache it."""
     import importlib.util
     import sys
 
     from kernels.cache import write_generated_module
 
-    path = write_generated_module(f"montgomery_{spec.name}", field_source(spec))
+    if wide:
+        source = wide_field_source(spec)
+        if spec.nlimbs == 12:     # Fq: also the Fq2 product and square
+            source += "\n\n" + wide_fq2_source(spec)
+        path = write_generated_module(f"montgomery64_{spec.name}", source)
+    else:
+        path = write_generated_module(f"montgomery_{spec.name}", field_source(spec))
     name = f"kernels._generated_{path.stem}"
     if name not in sys.modules:
         module_spec = importlib.util.spec_from_file_location(name, path)
@@ -153,8 +294,13 @@ def _load_generated(spec: FieldSpec) -> dict:
     return vars(sys.modules[name])
 
 
-def compile_field(spec: FieldSpec, jit) -> SimpleNamespace:
+def compile_field(spec: FieldSpec, jit, wide: bool = False) -> SimpleNamespace:
     """Compile the routines of one field with `jit` (a decorator such as `numba.njit`).
+
+    wide=True (CPU only) takes mul, sqr, add, sub, dbl, neg from `wide_field_source`: 64-bit words
+    with 128-bit products, same layout and results; the default is the 32-bit source that also
+    compiles for CUDA. The wide build adds `mul_s(out, a, b, s)` and `sqr_s(out, a, s)`: mul and sqr
+    taking (and ignoring) a scratch argument, as the curve formulas call them.
 
     Returns a namespace with `mul, sqr, add, sub, dbl, neg` (out, *inputs: 1-D uint32 arrays,
     out may alias an input), `copy, set_zero, set_one, is_zero, eq, to_mont, from_mont`,
@@ -162,7 +308,7 @@ def compile_field(spec: FieldSpec, jit) -> SimpleNamespace:
     `inv(out, a, tmp)` (Fermat; 0 maps to 0), where `tmp` is scratch of one element.
     """
     n = spec.nlimbs
-    namespace = _load_generated(spec)
+    namespace = _load_generated(spec, wide)
     mul = jit(namespace["mul"])
     add = jit(namespace["add"])
     sub = jit(namespace["sub"])
@@ -173,9 +319,16 @@ def compile_field(spec: FieldSpec, jit) -> SimpleNamespace:
     one_plain = spec.limbs(1)
     inv_bits = _exponent_bits(spec.modulus - 2)
 
-    @jit
-    def sqr(out, a):
-        mul(out, a, a)
+    extra = {}
+    if wide:
+        sqr = jit(namespace["sqr"])
+        extra = {"mul_s": jit(namespace["mul_s"]), "sqr_s": jit(namespace["sqr_s"])}
+        if "fq2_mul" in namespace:
+            extra.update(fq2_mul=jit(namespace["fq2_mul"]), fq2_sqr=jit(namespace["fq2_sqr"]))
+    else:
+        @jit
+        def sqr(out, a):
+            mul(out, a, a)
 
     @jit
     def copy(out, a):
@@ -220,7 +373,7 @@ def compile_field(spec: FieldSpec, jit) -> SimpleNamespace:
         copy(tmp, a)
         set_one(out)
         for k in range(bits.shape[0]):
-            mul(out, out, out)
+            sqr(out, out)
             if bits[k] != 0:
                 mul(out, out, tmp)
 
@@ -231,4 +384,4 @@ def compile_field(spec: FieldSpec, jit) -> SimpleNamespace:
     return SimpleNamespace(spec=spec, nlimbs=n, mul=mul, sqr=sqr, add=add, sub=sub, dbl=dbl, neg=neg,
                            copy=copy, set_zero=set_zero, set_one=set_one, is_zero=is_zero, eq=eq,
                            to_mont=to_mont, from_mont=from_mont, pow_bits=pow_bits, inv=inv,
-                           exponent_bits=_exponent_bits)
+                           exponent_bits=_exponent_bits, **extra)

@@ -43,6 +43,10 @@ SHORT_CLASS_BITS = (16, 32, 64, 128)   # candidate bit lengths of the short-scal
 _PART_OVERHEAD = 4000                  # one more bucket MSM (parallel launches, combine), in additions
 
 _SKIP, _ADD, _DOUBLE = 0, 1, 2   # kinds of a pending affine addition
+# GLV halves the windows but not the bucket additions (2m points of half length), so it saves only
+# the bucket reductions and doublings; below this many long scalars the split costs more (measured
+# in bench/cpu_peers.py: 2^14 slower with it, 2^16 even).
+GLV_MIN_SCALARS = 1 << 16
 
 
 def compile_pippenger(curve, F, element_shape: tuple) -> SimpleNamespace:
@@ -456,7 +460,23 @@ def _bucket_msm(msm, points, scalars, element, group, device, c, out):
     msm.combine(sums, c, out)
 
 
-def _msm(msm, points, scalars, shape, element, group, device, window):
+def _glv_split(points, scalars):
+    """Points and scalars of the same sum with every scalar above 128 bits split in two halves
+    below 2^128 (kernels.ec.glv: [k]P = [k1]P + [k2]tau(P)); zero halves are dropped."""
+    from kernels.ec import glv
+
+    long = bit_lengths(scalars) > glv.HALF_BITS
+    if np.count_nonzero(long) < GLV_MIN_SCALARS:
+        return points, scalars
+    k1, k2 = glv.decompose(scalars[long])
+    long_points = points[long]
+    points = np.concatenate([points[~long], long_points, glv.tau(long_points)])
+    scalars = np.concatenate([scalars[~long], k1, k2])
+    keep = scalars.any(axis=1)
+    return (points, scalars) if keep.all() else (points[keep], scalars[keep])
+
+
+def _msm(msm, points, scalars, shape, element, group, device, window, glv=True):
     points, scalars = _check_inputs(points, scalars, shape, group)
     if device not in ("cpu", "cuda"):
         raise ValueError(f"device must be 'cpu' or 'cuda', got {device!r}")
@@ -472,6 +492,8 @@ def _msm(msm, points, scalars, shape, element, group, device, window):
             parts.append(part)
         if rest.size:
             rest_points, rest_scalars = points[rest], scalars[rest]
+            if group == "g1" and device == "cpu" and glv:
+                rest_points, rest_scalars = _glv_split(rest_points, rest_scalars)
             for idx, c in scalar_classes(rest_scalars):
                 part = np.empty((3,) + element, np.uint32)
                 _bucket_msm(msm, rest_points[idx], rest_scalars[idx], element, group, device, window or c, part)
@@ -482,15 +504,17 @@ def _msm(msm, points, scalars, shape, element, group, device, window):
     return out
 
 
-def msm_g1(points: np.ndarray, scalars: np.ndarray, device: str = "cpu", window: int | None = None) -> np.ndarray:
+def msm_g1(points: np.ndarray, scalars: np.ndarray, device: str = "cpu", window: int | None = None,
+           glv: bool = True) -> np.ndarray:
     """sum_k [scalars[k]] points[k] on G1 as an affine (2, 12) point (all zero for infinity).
 
     points: (m, 2, 12) affine Montgomery (infinity allowed, skipped); scalars: (m, 8) canonical Fr
     limbs (plain integers, not Montgomery); device: "cpu" or "cuda" (bucket accumulation on the GPU);
-    window: force the window size c (default: chosen by m). Raises ValueError on bad shapes and
-    KernelError when device="cuda" but no GPU is available. m = 0 gives infinity.
+    window: force the window size c (default: chosen by m); glv: on the CPU, split scalars above
+    128 bits by the GLV endomorphism (kernels.ec.glv; False for the plain method). Raises ValueError
+    on bad shapes and KernelError when device="cuda" but no GPU is available. m = 0 gives infinity.
     """
-    return _msm(_g1_msm, points, scalars, ec_points.G1_SHAPE, G1_ELEMENT, "g1", device, window)
+    return _msm(_g1_msm, points, scalars, ec_points.G1_SHAPE, G1_ELEMENT, "g1", device, window, glv)
 
 
 def msm_g2(points: np.ndarray, scalars: np.ndarray, device: str = "cpu", window: int | None = None) -> np.ndarray:

@@ -20,10 +20,8 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 from ledger import Entry, Ledger
-from ledger.audit import audit, write_report
-from ledger.checkpoint import (SigningKey, load_verifier, open_checkpoint, save_note, sign_checkpoint,
-                               verify_checkpoint_against)
-from ledger.trust import verify_entry_in_checkpoint
+# ledger.audit, ledger.checkpoint (cryptography) and ledger.trust are imported by the commands that
+# use them: every `zkp-ledger` run imports this module to build its parser (start-up time).
 from ledger.entry import check_name
 from ledger.errors import LedgerError, RecordError, UnknownSignerError
 from ledger.merkle import BLAKE3, verify_inclusion
@@ -97,6 +95,8 @@ def _key_path(args, ledger_path: Path) -> Path:
 
 
 def _signer_text(ledger: Ledger) -> str | None:
+    from ledger.checkpoint import load_verifier
+
     pub = ledger.dir / (DEFAULT_KEY + ".pub")
     try:
         return load_verifier(str(pub)).text() if pub.is_file() else ledger.genesis.get("signer")
@@ -157,6 +157,8 @@ def _entry_line(e: Entry) -> str:
 
 def cmd_init(args) -> int:
     import secrets
+
+    from ledger.checkpoint import SigningKey
 
     path = Path(args.ledger)
     if path.exists():
@@ -225,6 +227,8 @@ def _file_stem(origin: str) -> str:
 
 
 def cmd_keygen(args) -> int:
+    from ledger.checkpoint import SigningKey
+
     path = Path(args.ledger)
     out = Path(args.out) if args.out else path.parent / DEFAULT_KEY
     name = args.name
@@ -242,7 +246,7 @@ def cmd_keygen(args) -> int:
 
 
 def cmd_notarize(args) -> int:
-    from pipeline.notarize import notarize, total_size
+    from pipeline.notarize import CHUNK_SIZE, notarize, total_size
 
     name = _check_name(args.name, "dataset name")
     tag = _check_name(args.tag, "tag") if args.tag else None
@@ -252,8 +256,8 @@ def cmd_notarize(args) -> int:
         parent = ledger.resolve(args.parent).id
     dataset = Path(args.dataset)
     with progress_reporter(f"notarize {dataset.name}", total_size(dataset)) as tick:
-        n = notarize(dataset, fmt=args.format, scan=not args.bytes_only, chunk_size=args.chunk_size, progress=tick,
-                     delimiter=args.delimiter)
+        n = notarize(dataset, fmt=args.format, scan=not args.bytes_only, chunk_size=args.chunk_size or CHUNK_SIZE,
+                     progress=tick, delimiter=args.delimiter)
     record = {"kind": "notarization", "name": name, "tag": tag, "tool": TOOL, "signer": _signer_text(ledger),
               "data": n.data_record(), "schema": n.schema, "rows": n.rows, "encoding": None}
     if parent is not None:
@@ -316,6 +320,8 @@ def cmd_verify(args) -> int:
     verify_inclusion(BLAKE3, e.index, ledger.size, e.leaf_hash, ledger.inclusion_proof(e.index), ledger.root())
     checks = [f"entry {e.index} is included in the ledger's tree of {ledger.size} (root {_b64(ledger.root())})"]
     if args.checkpoint:
+        from ledger.trust import verify_entry_in_checkpoint   # cryptography: only when a checkpoint is given
+
         kept = verify_entry_in_checkpoint(ledger, e, _read_note(args.checkpoint, "--checkpoint"),
                                           _trusted_keys(args, "--checkpoint"), file=args.checkpoint)
         checks.append(f"entry {e.index} is included in the kept checkpoint {args.checkpoint} (size {kept.size}, "
@@ -385,6 +391,8 @@ def _read_note(path: str, option: str) -> str:
 
 
 def _trusted_keys(args, need: str) -> list:
+    from ledger.checkpoint import load_verifier
+
     if not args.vkey:
         raise InputError(f"{need} needs --vkey KEY: the verifier key (text or file) you trust to sign this "
                          "ledger's checkpoints, obtained from its owner, not from the ledger folder")
@@ -392,6 +400,8 @@ def _trusted_keys(args, need: str) -> list:
 
 
 def cmd_checkpoint(args) -> int:
+    from ledger.checkpoint import SigningKey, open_checkpoint, save_note, sign_checkpoint, verify_checkpoint_against
+
     ledger = _open(args)
     if args.verify:
         verifiers = _trusted_keys(args, "--verify")
@@ -433,6 +443,8 @@ def _refuse_rewritten_history(ledger: Ledger, key: SigningKey, own: list[Path]) 
     """Before signing today's tree, check it against every earlier checkpoint this key signed (in
     the folder, and the signer's own copies `own`), so that the signer never vouches for a
     rewritten or cut history."""
+    from ledger.checkpoint import open_checkpoint, verify_checkpoint_against
+
     directory = ledger.checkpoints_dir
     for f in (sorted(directory.glob("*.note")) if directory.is_dir() else []) + own:
         try:
@@ -449,6 +461,9 @@ def _refuse_rewritten_history(ledger: Ledger, key: SigningKey, own: list[Path]) 
 
 
 def cmd_audit(args) -> int:
+    from ledger.audit import audit, write_report
+    from ledger.checkpoint import load_verifier
+
     verifiers = _trusted_keys(args, "--checkpoint") if args.checkpoint else [load_verifier(v) for v in args.vkey]
     for kept in args.checkpoint:
         _read_note(kept, "--checkpoint")  # unreadable: a usage error, before the long audit
@@ -550,8 +565,8 @@ def register(subparsers, common) -> None:
                    "Compressed CSV (.csv.gz, .bz2, .xz, .zst) is committed as stored and its rows counted "
                    "as it decompresses")
     p.add_argument("--bytes-only", action="store_true", help="hash the bytes only; skip schema and row count")
-    from pipeline.notarize import CHUNK_SIZE
-    p.add_argument("--chunk-size", type=_positive_int, default=CHUNK_SIZE, help=f"bytes per Merkle leaf (default {CHUNK_SIZE})")
+    # The default is notarize's CHUNK_SIZE, read when the command runs (importing notarize costs start-up).
+    p.add_argument("--chunk-size", type=_positive_int, default=None, help="bytes per Merkle leaf (default 4 MiB)")
 
     add("list", cmd_list, "list the entries of the ledger")
     p = add("history", cmd_history, "list the versions of one dataset")

@@ -14,7 +14,6 @@ from pipeline.commands import ledger_commands
 from pipeline.commands.ledger_commands import _check_name, _emit, _entry_summary, _open
 from pipeline.device import resolve_device
 from pipeline.errors import InputError
-from pipeline.ingest import DEFAULT_BLOCKSIZE
 
 
 def _verify_statistics_entry(ledger: Ledger, entry: Entry, data: Path | None = None, trust=None) -> str:
@@ -49,6 +48,7 @@ def chunk_progress(label: str):
 
 
 def cmd_prove(args) -> int:
+    from pipeline.ingest import DEFAULT_BLOCKSIZE
     from pipeline.statistics_proof import ProveRequest, prove_statistics
 
     name = _check_name(args.name, "dataset name")
@@ -58,7 +58,8 @@ def cmd_prove(args) -> int:
     request = ProveRequest(dataset=args.dataset, name=name, columns=columns, scale=args.scale,
                            ranges=args.range, delimiter=args.delimiter, null_values=args.null_values,
                            range_bits=args.range_bits, chunk_rows=args.chunk_rows,
-                           width=args.width, blocksize=args.blocksize, device=resolve_device(args.device),
+                           width=args.width, blocksize=args.blocksize or DEFAULT_BLOCKSIZE,
+                           device=resolve_device(args.device),
                            tag=tag, parent=args.parent, keys=Path(args.keys) if args.keys else None)
     with chunk_progress(f"prove {Path(args.dataset).name}") as progress:
         request.progress = progress
@@ -226,7 +227,8 @@ def register(subparsers, common) -> None:
     p.add_argument("--range-bits", type=int, default=32, help="bits of the range check (default 32)")
     p.add_argument("--chunk-rows", type=_positive, default=1024, help="rows per proof (default 1024)")
     p.add_argument("--width", type=int, default=9, choices=[3, 5, 9, 12], help="Poseidon sponge width (default 9)")
-    p.add_argument("--blocksize", type=_positive, default=DEFAULT_BLOCKSIZE, help="bytes per Dask CSV partition")
+    p.add_argument("--blocksize", type=_positive, default=None,       # ingest's DEFAULT_BLOCKSIZE (not imported here: start-up)
+                   help="bytes per Dask CSV partition (default 64 MiB)")
     p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
     p.add_argument("--tag")
     p.add_argument("--parent", help="lineage: the entry this dataset derives from")

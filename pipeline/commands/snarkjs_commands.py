@@ -13,20 +13,20 @@ import time
 
 from pipeline.checked_files import file_digest, mark_checked, was_checked
 from pipeline.device import resolve_device
-from pipeline.errors import ProofError
+from pipeline.errors import InputError, ProofError
 
 
 def prove_command(args) -> int:
+    device = resolve_device(args.device)
+    start = time.perf_counter()
+    digest = file_digest(args.zkey)     # first read the key; the kernels (Numba) load after it
+    checked = was_checked(digest, "key")
     from pipeline.groth16.prover import prove
     from pipeline.groth16.verifier import verify
     from pipeline.snarkjs.json_io import proof_to_json, public_to_json, write_json
     from pipeline.snarkjs.wtns_file import read_wtns
     from pipeline.snarkjs.zkey_file import read_zkey
 
-    device = resolve_device(args.device)
-    start = time.perf_counter()
-    digest = file_digest(args.zkey)
-    checked = was_checked(digest, "key")
     zkey = read_zkey(args.zkey, validate=not checked)
     if not checked:      # points and the relations a key alone allows, once per content hash
         from pipeline.groth16.keys import check_key_relations
@@ -59,14 +59,24 @@ def _public(witness, n_public: int) -> list[int]:
     return FR.canonical_to_ints(witness[1:n_public + 1])
 
 
+def _read_json(path):
+    try:
+        with open(path, "rb") as fh:
+            return json.loads(fh.read())
+    except json.JSONDecodeError as exc:
+        raise InputError(f"{path}: not valid JSON ({exc.msg} at line {exc.lineno})") from None
+
+
 def verify_command(args) -> int:
+    # Read the three files first; NumPy and the pairing kernels (Numba) load after (start-up time).
+    vk_doc, public_doc, proof_doc = (_read_json(p) for p in (args.verification_key, args.public, args.proof))
     from pipeline.groth16.verifier import verify
     from pipeline.snarkjs.json_io import proof_from_json, public_from_json, vk_from_json
 
-    vk = vk_from_json(args.verification_key, f"{args.verification_key}")
-    public = public_from_json(args.public, f"{args.public}")
+    vk = vk_from_json(vk_doc, f"{args.verification_key}")
+    public = public_from_json(public_doc, f"{args.public}")
     try:
-        proof = proof_from_json(args.proof, f"{args.proof}")
+        proof = proof_from_json(proof_doc, f"{args.proof}")
         ok = verify(vk, public, proof)
         reason = "" if ok else "the pairing check fails"
     except ProofError as exc:      # a malformed proof or a key/input count mismatch is an invalid proof

@@ -10,10 +10,38 @@
 Arithmetic comes from `kernels` only.
 """
 
-from pipeline.groth16.keys import (Proof, ProvingKey, VerifyingKey, load_proving_key,  # noqa: F401
-                                   load_verifying_key)
-from pipeline.groth16.prover import prove  # noqa: F401
-from pipeline.groth16.r1cs import R1CS, LinearCombination, R1CSBuilder, SparseMatrix  # noqa: F401
-from pipeline.groth16.r1cs_to_qap import QapMatrices, qap_matrices  # noqa: F401
-from pipeline.groth16.setup import setup  # noqa: F401
-from pipeline.groth16.verifier import batch_verify, prepare_inputs, verify  # noqa: F401
+# Names load on first use (PEP 562): `keys` alone needs no kernels, and the CLI reads key files
+# before it loads Numba (start-up time).
+import importlib
+import sys
+import types
+
+_EXPORTS = {
+    "keys": ("Proof", "ProvingKey", "VerifyingKey", "load_proving_key", "load_verifying_key"),
+    "prover": ("prove",),
+    "r1cs": ("R1CS", "LinearCombination", "R1CSBuilder", "SparseMatrix"),
+    "r1cs_to_qap": ("QapMatrices", "qap_matrices"),
+    "setup": ("setup",),
+    "verifier": ("batch_verify", "prepare_inputs", "verify"),
+}
+_HOME = {name: module for module, names in _EXPORTS.items() for name in names}
+__all__ = sorted(_HOME)
+
+
+def __getattr__(name: str):
+    if name not in _HOME:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{_HOME[name]}"), name)
+    globals()[name] = value
+    return value
+
+
+class _Package(types.ModuleType):
+    def __setattr__(self, name, value):
+        # Importing the submodule `setup` binds it on the package; the package's `setup` is the function.
+        if name == "setup" and isinstance(value, types.ModuleType):
+            return
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package

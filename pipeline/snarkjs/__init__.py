@@ -7,8 +7,24 @@
   json_io.py   verification_key.json, proof.json, public.json export and import
 """
 
-from pipeline.snarkjs.json_io import (proof_from_json, proof_to_json, public_from_json,  # noqa: F401
-                                      public_to_json, vk_from_json, vk_to_json)
-from pipeline.snarkjs.r1cs_file import read_r1cs  # noqa: F401
-from pipeline.snarkjs.wtns_file import read_wtns  # noqa: F401
-from pipeline.snarkjs.zkey_file import read_zkey  # noqa: F401
+# Names load on first use (PEP 562): reading JSON needs no kernels, and the CLI reads its files
+# before it loads Numba (start-up time).
+import importlib
+
+_EXPORTS = {
+    "json_io": ("proof_from_json", "proof_to_json", "public_from_json", "public_to_json", "vk_from_json",
+                "vk_to_json"),
+    "r1cs_file": ("read_r1cs",),
+    "wtns_file": ("read_wtns",),
+    "zkey_file": ("read_zkey",),
+}
+_HOME = {name: module for module, names in _EXPORTS.items() for name in names}
+__all__ = sorted(_HOME)
+
+
+def __getattr__(name: str):
+    if name not in _HOME:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{_HOME[name]}"), name)
+    globals()[name] = value
+    return value

@@ -1,0 +1,125 @@
+"""GLV for G1: the scalar split against Python integers, tau against py_ecc, and the MSM with and
+without the split against py_ecc on random and edge scalars (0, 1, r-1, multiples of the divisor)."""
+
+from __future__ import annotations
+
+import random
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from py_ecc.optimized_bls12_381 import G1 as PY_G1, add as py_add, multiply as py_mul, normalize
+
+from kernels import params
+from kernels.ec import glv, points as P
+from kernels.ff.fields import FR
+from kernels.msm import pippenger
+from kernels.msm.pippenger import msm_g1
+
+R, D = params.R, glv.DIVISOR
+EDGE_SCALARS = [0, 1, 2, R - 1, R - 2, D - 1, D, D + 1, 2 * D, 3 * D + 1, (R - 1) // D * D,
+                (R - 1) // D * D - 1, (1 << 128) - 1, 1 << 128, (1 << 255) - 1 - ((1 << 255) - 1) % D]
+
+
+def _ints(arr) -> list[int]:
+    return FR.canonical_to_ints(arr)
+
+
+def _split_ints(ks):
+    raw = np.array([[(k >> (32 * i)) & 0xFFFFFFFF for i in range(8)] for k in ks], np.uint32)  # not reduced
+    lo, hi = glv.decompose(raw)
+    return _ints(lo), _ints(hi)
+
+
+def test_divisor_is_the_eigenvalue_of_tau():
+    assert D == params.X**2 and D.bit_length() == 128
+    assert (D * D - D + 1) % R == 0          # tau = -sigma, sigma^2 + sigma + 1 = 0 on G1
+
+
+def test_split_edge_scalars_against_integers():
+    ks = EDGE_SCALARS + [(1 << 256) - 1, (1 << 255) + 12345]     # any value below 2^256 splits exactly
+    lo, hi = _split_ints(ks)
+    for k, a, b in zip(ks, lo, hi):
+        assert (a, b) == (k % D, k // D), hex(k)
+        if k < R:
+            assert a < 1 << 128 and b < 1 << 128
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.integers(0, R - 1), min_size=1, max_size=40))
+def test_split_random_scalars_against_integers(ks):
+    lo, hi = _split_ints(ks)
+    assert lo == [k % D for k in ks] and hi == [k // D for k in ks]
+
+
+def _py_point(arr):
+    (x, y), = P.g1_to_ints(arr[None])
+    return (x, y)
+
+
+def _affine(pt):
+    x, y = normalize(pt)
+    return (int(x.n), int(y.n))
+
+
+def test_tau_is_multiplication_by_the_divisor():
+    rng = random.Random(7)
+    ks = [1, 2, rng.randrange(R), rng.randrange(R)]
+    pts = np.stack([P.g1_mul(P.g1_generator(), k) for k in ks] + [P.g1_infinity()])
+    out = glv.tau(pts)
+    for k, row in zip(ks, out[:-1]):
+        assert _py_point(row) == _affine(py_mul(PY_G1, k * D % R))
+    assert not out[-1].any()                  # infinity stays infinity
+
+
+def _py_msm(ks, pts_int):
+    acc = None
+    for k, xy in zip(ks, pts_int):
+        if k % R == 0 or xy is None:           # None: infinity
+            continue
+        x, y = xy
+        from py_ecc.fields import optimized_bls12_381_FQ as FQ_
+        term = py_mul((FQ_(x), FQ_(y), FQ_.one()), k % R)
+        acc = term if acc is None else py_add(acc, term)
+    return (0, 0) if acc is None else _affine(acc)
+
+
+@pytest.fixture
+def glv_always(monkeypatch):
+    """Split every long scalar, however few (the MSM otherwise splits only large batches)."""
+    monkeypatch.setattr(pippenger, "GLV_MIN_SCALARS", 1)
+
+
+def test_split_doubles_the_long_scalars_only(glv_always):
+    pts = np.stack([P.g1_mul(P.g1_generator(), k) for k in (2, 3, 5)])
+    sc = FR.canonical([7, D * 5 + 3, R - 1])
+    new_pts, new_sc = pippenger._glv_split(pts, sc)
+    # r - 1 = x^2 (x^2 - 1) is a multiple of D: its low half is 0 and is dropped with its point.
+    assert (R - 1) % D == 0
+    assert _ints(new_sc) == [7, 3, 5, (R - 1) // D]
+    assert new_pts.shape[0] == 4 and np.array_equal(new_pts[0], pts[0])
+    assert np.array_equal(new_pts[3], glv.tau(pts[2:3])[0])
+
+
+@pytest.mark.parametrize("glv_on", [True, False])
+def test_msm_edge_scalars_against_py_ecc(glv_always, glv_on):
+    rng = random.Random(11)
+    ks = EDGE_SCALARS[:13] + [rng.randrange(R) for _ in range(5)]
+    pts = np.stack([P.g1_mul(P.g1_generator(), rng.randrange(1, R)) for _ in ks])
+    pts[3] = P.g1_infinity()
+    got = _py_point(msm_g1(pts, FR.canonical(ks), glv=glv_on))
+    assert got == _py_msm(ks, P.g1_to_ints(pts))
+
+
+def test_msm_glv_equals_plain_on_many_points(glv_always):
+    rng = np.random.default_rng(5)
+    base = [P.g1_mul(P.g1_generator(), int(k)) for k in rng.integers(1, 1 << 62, 8)]
+    pts = np.stack([base[i % 8] for i in range(600)])
+    for i in range(1, 600):                   # distinct points: running sums
+        pts[i] = P.g1_add(pts[i - 1], base[i % 8])
+    ks = [int.from_bytes(rng.bytes(32), "little") % R for _ in range(600)]
+    ks[::7] = [k * D % R for k in ks[::7]]   # some multiples of the divisor
+    ks[::11] = [D * int(rng.integers(1, 1 << 60)) for _ in ks[::11]]   # k1 = 0 exactly
+    sc = FR.canonical(ks)
+    assert np.array_equal(msm_g1(pts, sc, glv=True), msm_g1(pts, sc, glv=False))

@@ -344,6 +344,9 @@ def export_snarkjs(ledger: Ledger, entry: Entry, out: Path | None, *, circuit_di
         return written
 
     where = f"entry {entry.index}"
+    if bundle.get("format") != BUNDLE_FORMAT:
+        raise ProofError(f"{where}: --circuit exports entries of {STATEMENT} only (this one is "
+                         f"{(entry.record.get('circuit') or {}).get('name')!r}); its proofs export with --out")
     store = KeyStore(Path(keys)) if keys is not None else key_store(ledger)
     if not store.has_keys(shape):
         raise ProofError(f"{where}: no proving key of shape {shape.key_id()} in {store.folder}; give the folder the "

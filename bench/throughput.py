@@ -459,7 +459,8 @@ def run_benchmark(args) -> dict:
               "gpu_used": device == "cuda", "workers": args.workers, "peers": peers,
               "settings": {"sizes": sizes, "columns": column_counts, "chunk_rows": args.chunk_rows,
                            "range_bits": args.range_bits, "width": args.width, "repeat": args.repeat,
-                           "quick": args.quick, "max_prove_rows": args.max_prove_rows},
+                           "quick": args.quick, "max_prove_rows": args.max_prove_rows,
+                           "max_prove_values": args.max_prove_values},
               "command": " ".join(["zkp-ledger bench throughput", *args.argv]), "configurations": configs}
     try:
         for m in column_counts:
@@ -495,7 +496,8 @@ def run_benchmark(args) -> dict:
                 if nz["rows"] != n:
                     raise RuntimeError(f"notarize counted {nz['rows']} rows in {csv}, wrote {n}")
                 row["notarize"] = {**nz, "gb_per_s": size / nz["seconds"] / 1e9}
-                if args.max_prove_rows is None or n <= args.max_prove_rows:
+                if ((args.max_prove_rows is None or n <= args.max_prove_rows)
+                        and (args.max_prove_values is None or n * m <= args.max_prove_values)):
                     say(f"c{m} n={n}: prove")
                     name = f"bench-c{m}-n{n}"
                     pr = run_worker("prove", {"path": str(csv), "warmup": str(warm_csv), "ledger": str(ledger),
@@ -543,6 +545,7 @@ def run_benchmark(args) -> dict:
         if peers[peer]["available"] and result["kernels"].get(f"{peer}_missing"):
             peers[peer] = {"available": False, "missing": result["kernels"][f"{peer}_missing"]}
     result["missing_peers"] = {k: v["missing"] for k, v in peers.items() if not v["available"]}
+    result["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
     return result
 
 
@@ -569,8 +572,10 @@ def machine_line(result: dict) -> str:
     workers = f"Dask workers: {result['workers']}" if result.get("workers") else "proving in one process"
     return (f"Measured {m['date'][:16].replace('T', ' ')} UTC on `{m['host']}`: {m['cpu']}, {m['cores']} cores "
             f"(Numba threads {m['numba_threads']}), Python {m['python']}; {gpu}; {workers}; load average "
-            f"{' / '.join(str(x) for x in m['load_average'])} (1/5/15 min) at the start: the machine is shared, "
-            "absolute times move with it.")
+            f"{' / '.join(str(x) for x in m['load_average'])} (1/5/15 min) at the start"
+            + (f", {' / '.join(str(x) for x in result['load_average_at_end'])} at the end"
+               if result.get("load_average_at_end") else "")
+            + ": the machine is shared with other work, absolute times move with it.")
 
 
 def markdown_table(result: dict) -> str:
@@ -613,6 +618,12 @@ def markdown_table(result: dict) -> str:
             lines.append(f"| {c['shape']} | {_num(sj['constraints'])} | missing | {_num(sj['ours_dropin_s'])} "
                          f"({_num(sj['ours_dropin_first_s'])}) | {_num(sj.get('ours_in_prove_per_chunk_s'))} | — | — "
                          f"| — / {_num(sj['ours_dropin_peak_anon_mb'])} |")
+    s_cap = [f"more than {_num(s[key])} {what}" for key, what in (("max_prove_rows", "rows"),
+                                                                  ("max_prove_values", "values (rows × columns)"))
+             if s.get(key)]
+    if s_cap:
+        lines.append(f"\n— : not proved here (sizes of {' or '.join(s_cap)} are notarized only; proving time grows "
+                     "linearly with values, see values/s).")
     k = result.get("kernels") or {}
     if k:
         msm_py = (f"{_num(k['py_ecc_msm_s'])} (2^{int(k['py_ecc_msm_points']).bit_length() - 1} points)"
@@ -729,6 +740,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--width", type=int, choices=[3, 5, 9, 12])
     parser.add_argument("--repeat", type=int, help="runs of notarize, b3sum and the kernels (median / best)")
     parser.add_argument("--max-prove-rows", type=_size, help="larger sizes are notarized (and b3summed) only")
+    parser.add_argument("--max-prove-values", type=_size, help="sizes of more values (rows × columns) are notarized "
+                        "(and b3summed) only: proving time grows with values")
     parser.add_argument("--msm-log", type=int, help="G1 MSM of 2^N points (default 16)")
     parser.add_argument("--py-ecc-msm-log", type=int, help="py_ecc's MSM of 2^N points (default 8: pure Python)")
     parser.add_argument("--results-dir", type=Path, default=REPO / "bench" / "results")

@@ -441,7 +441,9 @@ def _size(text: str) -> int:
 
 # --- the run ------------------------------------------------------------------------------------
 
-def run_benchmark(args) -> dict:
+def run_benchmark(args, checkpoint=None) -> dict:
+    """Measure everything `args` asks for; `checkpoint(result)` is called with the results so far after
+    every size, so an interrupted run keeps what it measured."""
     from bench.machine import machine_info
     from pipeline.device import resolve_device
 
@@ -516,6 +518,8 @@ def run_benchmark(args) -> dict:
                 else:
                     row["prove"] = row["verify"] = None
                 config["sizes"].append(row)
+                if checkpoint is not None:
+                    checkpoint(result)
                 csv.unlink()
             if snark_source is not None:
                 say(f"c{m}: export --circuit, snarkjs groth16 prove of one chunk")
@@ -545,6 +549,7 @@ def run_benchmark(args) -> dict:
         if peers[peer]["available"] and result["kernels"].get(f"{peer}_missing"):
             peers[peer] = {"available": False, "missing": result["kernels"][f"{peer}_missing"]}
     result["missing_peers"] = {k: v["missing"] for k, v in peers.items() if not v["available"]}
+    result["complete"] = True
     result["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
     return result
 
@@ -581,7 +586,9 @@ def machine_line(result: dict) -> str:
 def markdown_table(result: dict) -> str:
     """The results as markdown: sizes, peers, kernels, missing peers."""
     s = result["settings"]
-    lines = [machine_line(result), "",
+    partial = (["**Partial results**: the run stopped before it measured everything it was asked to.", ""]
+               if result.get("complete") is False else [])
+    lines = [*partial, machine_line(result), "",
              f"Command: `{result.get('command', 'zkp-ledger bench throughput')}`. Chunks of {s['chunk_rows']} rows, "
              f"{s['range_bits']}-bit range checks, Poseidon width {s['width']}; random integers in range. "
              "Notarize and b3sum: median of "
@@ -720,7 +727,8 @@ def update_readme(result: dict, png: Path, readme: Path = README) -> None:
 
 
 def default_results(results_dir: Path) -> Path:
-    found = sorted(p for p in results_dir.glob("throughput-*.json") if not p.name.startswith("throughput-quick"))
+    found = sorted(p for p in results_dir.glob("throughput-*.json")
+                   if not p.name.startswith("throughput-quick") and not p.name.endswith(".partial.json"))
     if not found:
         raise SystemExit(f"no throughput-*.json in {results_dir}: run `zkp-ledger bench throughput` first")
     return max(found, key=lambda p: p.stat().st_mtime)
@@ -771,8 +779,19 @@ def main(argv: list[str] | None = None) -> int:
         if getattr(args, key) is None:
             setattr(args, key, value)
     args.argv = argv
-    result = run_benchmark(args)
-    paths = write_outputs(result, args.results_dir, args.name or ("throughput-quick" if args.quick else "throughput"))
+    name = args.name or ("throughput-quick" if args.quick else "throughput")
+
+    def checkpoint(partial: dict) -> None:
+        from bench.machine import machine_tag
+
+        args.results_dir.mkdir(parents=True, exist_ok=True)
+        path = args.results_dir / f"{name}-{machine_tag(partial['machine'])}.partial.json"
+        path.write_text(json.dumps({**partial, "complete": False}, indent=2, sort_keys=True) + "\n")
+
+    result = run_benchmark(args, checkpoint)
+    paths = write_outputs(result, args.results_dir, name)
+    from bench.machine import machine_tag
+    (args.results_dir / f"{name}-{machine_tag(result['machine'])}.partial.json").unlink(missing_ok=True)
     print(markdown_table(result))
     for peer, why in result["missing_peers"].items():
         print(f"MISSING peer {peer}: {why}", file=sys.stderr)

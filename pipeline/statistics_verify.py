@@ -322,18 +322,124 @@ def check_data(ledger: Ledger, entry: Entry, shape: Shape, encodings: list[Colum
         raise ProofError(f"{data}: has fewer rows than entry {entry.index} proved")
 
 
-def export_snarkjs(ledger: Ledger, entry: Entry, out: Path) -> list[Path]:
-    """Write verification_key.json and, per chunk, proof_<k>.json and public_<k>.json."""
-    from pipeline.snarkjs import json_io
+def export_snarkjs(ledger: Ledger, entry: Entry, out: Path | None, *, circuit_dir: Path | None = None,
+                   data: Path | None = None, keys: Path | None = None) -> list[Path]:
+    """Write an entry's proofs for snarkjs and, with `circuit_dir`, its circuit to prove with.
 
-    bundle, vk, _ = load_bundle(ledger, entry)
-    out.mkdir(parents=True, exist_ok=True)
-    written = [out / "verification_key.json"]
-    written[0].write_text(json.dumps(json_io.vk_to_json(vk), indent=1))
-    for chunk in bundle["chunks"]:
-        k = chunk["index"]
-        proof = Proof.from_bytes(base64.b64decode(chunk["proof"]))
-        (out / f"proof_{k}.json").write_text(json.dumps(json_io.proof_to_json(proof), indent=1))
-        (out / f"public_{k}.json").write_text(json.dumps(chunk["public_inputs"]))
-        written += [out / f"proof_{k}.json", out / f"public_{k}.json"]
+    `out`: verification_key.json and, per chunk k, proof_<k>.json and public_<k>.json.
+    `circuit_dir`: circuit.r1cs (the statistics circuit of the entry's shape), circuit.zkey (the
+    proving key the entry was proved with, from `keys` or the ledger's keys/ folder, as a snarkjs
+    Groth16 .zkey), verification_key.json and, with `data` (the proved file), chunk_<k>.wtns: each
+    chunk's full assignment, rebuilt from the data and the entry's openings and checked to give
+    exactly the public inputs of the chunk's proof. The .wtns files hold the data (mode 0600).
+    Returns the paths written. Raises ProofError when the key or the data is not the entry's,
+    InputError for unreadable data.
+    """
+    import os
+    import struct
+
+    from kernels import params
+    from kernels.ff.fields import FR
+    from pipeline.circuit.statistics import MaskChain, chunk_witness
+    from pipeline.groth16.r1cs_to_qap import qap_matrices
+    from pipeline.keystore import KeyStore
+    from pipeline.snarkjs import json_io
+    from pipeline.snarkjs.binfile import write_binfile
+    from pipeline.snarkjs.r1cs_file import write_r1cs
+    from pipeline.snarkjs.zkey_file import ZkeyFile, write_zkey_file
+    from pipeline.statistics_proof import key_store
+
+    bundle, vk, shape = load_bundle(ledger, entry)
+    written: list[Path] = []
+    if out is not None:
+        out = Path(out)
+        out.mkdir(parents=True, exist_ok=True)
+        written.append(out / "verification_key.json")
+        written[-1].write_text(json.dumps(json_io.vk_to_json(vk), indent=1))
+        for chunk in bundle["chunks"]:
+            k = chunk["index"]
+            proof = Proof.from_bytes(base64.b64decode(chunk["proof"]))
+            (out / f"proof_{k}.json").write_text(json.dumps(json_io.proof_to_json(proof), indent=1))
+            (out / f"public_{k}.json").write_text(json.dumps(chunk["public_inputs"]))
+            written += [out / f"proof_{k}.json", out / f"public_{k}.json"]
+    if circuit_dir is None:
+        return written
+
+    where = f"entry {entry.index}"
+    if bundle.get("format") != BUNDLE_FORMAT:
+        raise ProofError(f"{where}: --circuit exports entries of {STATEMENT} only (this one is "
+                         f"{(entry.record.get('circuit') or {}).get('name')!r}); its proofs export with --out")
+    store = KeyStore(Path(keys)) if keys is not None else key_store(ledger)
+    if not store.has_keys(shape):
+        raise ProofError(f"{where}: no proving key of shape {shape.key_id()} in {store.folder}; give the folder the "
+                         "entry was proved with (--keys DIR)")
+    pk, store_vk = store.load_keys(shape)
+    if store_vk.digest() != vk.digest():
+        raise ProofError(f"{where}: the proving key in {store.shape_dir(shape)} is not the key this entry was proved "
+                         f"with (verifying key {store_vk.digest()[:16]}, entry {vk.digest()[:16]})")
+    r1cs = circuit(shape)
+    qap = qap_matrices(r1cs)
+    circuit_dir = Path(circuit_dir)
+    circuit_dir.mkdir(parents=True, exist_ok=True)
+    write_r1cs(circuit_dir / "circuit.r1cs", r1cs)
+    # The .zkey's coefficient section: every A and B term of the QAP rows as (matrix, row, wire, c·R²
+    # mod r); our coefficients are c·R, one more Montgomery step gives snarkjs's stored form.
+    coef = np.dtype([("matrix", "<u4"), ("row", "<u4"), ("wire", "<u4"), ("value", "<u4", (8,))])
+    terms = []
+    for matrix, m in enumerate((qap.a, qap.b)):
+        t = np.empty(len(m.cols), coef)
+        t["matrix"] = matrix
+        t["row"] = np.repeat(np.arange(m.n_rows), np.diff(m.row_ptr))
+        t["wire"] = m.cols
+        values = np.empty_like(m.coeffs)
+        FR.to_mont_vec(values, np.ascontiguousarray(m.coeffs))
+        t["value"] = values
+        terms.append(t)
+    coefs = np.concatenate(terms)
+    z = ZkeyFile(None, pk.n_vars, pk.n_public, pk.domain_size, vk.alpha_g1, pk.beta_g1, vk.beta_g2, vk.gamma_g2,
+                 pk.delta_g1, vk.delta_g2)
+    z.raw = {3: np.ascontiguousarray(vk.ic, "<u4").tobytes(), 4: struct.pack("<I", len(coefs)) + coefs.tobytes()}
+    for kind, arr in ((5, pk.a_query), (6, pk.b_g1_query), (7, pk.b_g2_query), (8, pk.l_query), (9, pk.h_query)):
+        z.raw[kind] = np.ascontiguousarray(arr, "<u4").tobytes()
+    z.cs_hash = bytes(64)      # no ceremony transcript: `snarkjs zkey verify` cannot vouch for this key
+    write_zkey_file(circuit_dir / "circuit.zkey", z)
+    (circuit_dir / "verification_key.json").write_text(json.dumps(json_io.vk_to_json(vk), indent=1))
+    written += [circuit_dir / "circuit.r1cs", circuit_dir / "circuit.zkey", circuit_dir / "verification_key.json"]
+    if data is None:
+        return written
+
+    data = Path(data)
+    encodings = check_encoding(entry.record, shape, where)
+    openings = read_openings(ledger, entry, OPENINGS_FORMAT)
+    try:
+        salts = [int(s) for s in openings["salts"]]
+        masks = MaskChain(shape, entry_binding(entry), bytes.fromhex(openings["mask_key"]))
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ProofError(f"{where}: unreadable openings ({type(exc).__name__}: {exc})") from None
+    chunks = bundle["chunks"]
+    if len(salts) != len(chunks):
+        raise ProofError(f"{where}: the openings hold {len(salts)} salts for {len(chunks)} chunks")
+    header = struct.pack("<I", 32) + params.R.to_bytes(32, "little") + struct.pack("<I", r1cs.n_vars)
+    seen = 0
+    try:
+        for chunk in iter_chunks(data, encodings, shape.rows):
+            k = chunk.index
+            if k >= len(chunks):
+                raise ProofError(f"{data}: has more rows than {where} proved")
+            assignment, statement, _ = chunk_witness(shape, chunk.values, chunk.nulls, chunk.active_rows,
+                                                     [e.lo for e in encodings], masks.binding, k, masks.before(k),
+                                                     masks.after(k, k == len(chunks) - 1), salt=salts[k])
+            if [str(v) for v in statement.public_inputs()] != chunks[k]["public_inputs"]:
+                raise ProofError(f"{data}: rows {chunk.first_row}..{chunk.first_row + chunk.active_rows - 1} do not "
+                                 f"give the public inputs of chunk {k} of {where} (not the data it proved)")
+            path = circuit_dir / f"chunk_{k}.wtns"
+            body = b"".join((v % params.R).to_bytes(32, "little") for v in assignment)
+            write_binfile(path, b"wtns", 2, [(1, [header]), (2, [body])])
+            os.chmod(path, 0o600)
+            written.append(path)
+            seen += 1
+    except InputError as exc:
+        raise ProofError(f"{data} does not match {where}: {exc}") from None
+    if seen != len(chunks):
+        raise ProofError(f"{data}: has fewer rows than {where} proved")
     return written

@@ -12,6 +12,7 @@ import sys
 
 BENCHMARKS = {
     "kernels": "bench.kernels",
+    "throughput": "bench.throughput",      # per dataset size, beside b3sum, snarkjs and arkworks
 }
 
 
@@ -23,7 +24,7 @@ def run_benchmark(args: argparse.Namespace) -> int:
 def register(subparsers, common) -> None:
     parser = subparsers.add_parser(
         "bench", parents=[common], help="measure throughput on this machine (saved under bench/results/)",
-        description="Run a benchmark; extra arguments go to the benchmark (see `zkp-ledger bench kernels --help`).")
+        description="Run a benchmark; extra arguments go to the benchmark (see `zkp-ledger bench throughput --help`).")
     parser.add_argument("benchmark", choices=sorted(BENCHMARKS), help="what to measure")
     parser.add_argument("bench_args", nargs=argparse.REMAINDER, help="arguments for the benchmark")
     parser.set_defaults(func=run_benchmark)

@@ -125,14 +125,32 @@ def cmd_export(args) -> int:
 
     if args.format != "snarkjs":
         raise InputError(f"--format {args.format}: only snarkjs is supported")
+    if args.out is None and args.circuit is None:
+        raise InputError("export needs --out DIR (proofs as snarkjs JSON) or --circuit DIR (.r1cs, .zkey, .wtns)")
+    if args.circuit is None and (args.data or args.keys):
+        raise InputError("--data and --keys go with --circuit DIR (they give the witnesses and the proving key)")
     ledger = _open(args)
     entry = ledger.resolve(args.entry)
     if entry.kind != "statistics":
         raise InputError(f"entry {entry.index} is a {entry.kind} entry; only statistics entries carry proofs")
-    written = export_snarkjs(ledger, entry, Path(args.out))
-    _emit(args, {"entry": entry.index, "files": [str(p) for p in written]},
-          f"wrote {len(written)} files to {args.out}; check one with: snarkjs groth16 verify "
-          f"{Path(args.out) / 'verification_key.json'} {Path(args.out) / 'public_0.json'} {Path(args.out) / 'proof_0.json'}")
+    written = export_snarkjs(ledger, entry, Path(args.out) if args.out else None,
+                             circuit_dir=Path(args.circuit) if args.circuit else None,
+                             data=Path(args.data) if args.data else None, keys=Path(args.keys) if args.keys else None)
+    lines = [f"wrote {len(written)} files"]
+    if args.out:
+        out = Path(args.out)
+        lines.append(f"check a proof with: snarkjs groth16 verify {out / 'verification_key.json'} "
+                     f"{out / 'public_0.json'} {out / 'proof_0.json'}")
+    if args.circuit:
+        c = Path(args.circuit)
+        if args.data:
+            lines.append(f"prove a chunk with snarkjs: snarkjs groth16 prove {c / 'circuit.zkey'} {c / 'chunk_0.wtns'} "
+                         f"proof.json public.json && snarkjs groth16 verify {c / 'verification_key.json'} "
+                         "public.json proof.json")
+            lines.append(f"the chunk_<k>.wtns files in {c} hold the data's cells: keep them as private as the data")
+        else:
+            lines.append("no .wtns written: give --data DATASET (the file the entry proved) for each chunk's witness")
+    _emit(args, {"entry": entry.index, "files": [str(p) for p in written]}, "\n".join(lines))
     return 0
 
 
@@ -259,8 +277,17 @@ def register(subparsers, common) -> None:
                    "the proving key to the data owner (prove --keys DIR) and pin the verifying key (--vk)")
     p.set_defaults(func=cmd_setup)
 
-    p = subparsers.add_parser("export", parents=[common], help="write an entry's proofs as snarkjs JSON")
+    p = subparsers.add_parser("export", parents=[common], help="write an entry's proofs, circuit and witnesses for "
+                              "snarkjs", description="Write a statistics entry's proofs as snarkjs JSON (--out), and/or "
+                              "its circuit for snarkjs or rapidsnark (--circuit): circuit.r1cs, circuit.zkey (the "
+                              "proving key the entry used) and, with --data, each chunk's chunk_<k>.wtns.")
     p.add_argument("entry")
-    p.add_argument("--format", default="snarkjs")
-    p.add_argument("--out", required=True, help="output folder")
+    p.add_argument("--format", default="snarkjs", choices=["snarkjs"])
+    p.add_argument("--out", metavar="DIR", help="write verification_key.json, proof_<k>.json, public_<k>.json here")
+    p.add_argument("--circuit", metavar="DIR", help="write circuit.r1cs, circuit.zkey, verification_key.json and "
+                   "(with --data) chunk_<k>.wtns here")
+    p.add_argument("--data", metavar="DATASET", help="the file the entry proved: rebuilds each chunk's witness from it "
+                   "and the ledger's openings (the .wtns files hold the data: keep them private)")
+    p.add_argument("--keys", metavar="DIR", help="the key folder the entry was proved with (prove --keys DIR); "
+                   "default: the ledger's keys/ folder")
     p.set_defaults(func=cmd_export)

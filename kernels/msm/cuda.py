@@ -9,7 +9,8 @@ witness values, repeated small values) is thus spread over many threads instead 
 one. The work is windows × points additions plus the partials, where the first kernel of this
 module scanned every digit of every point for every bucket (windows × buckets × points).
 
-The bucket reduction and the window combination run on the host (`kernels.msm.pippenger`).
+`bucket_sums_cuda` hands the buckets to the host (`kernels.msm.pippenger` reduces them there);
+`kernels.msm.cuda_msm` keeps them on the device and reduces them there (`kernels.msm.cuda_reduce`).
 """
 
 from __future__ import annotations
@@ -132,6 +133,20 @@ def _blocks(count: int) -> int:
     return max(1, (count + THREADS_PER_BLOCK - 1) // THREADS_PER_BLOCK)
 
 
+def bucket_sums_device(group: str, d_points, runs: BucketRuns, nwin: int, nb: int):
+    """Device buckets (nwin, nb, 4, *element) XYZZ: the chunk and combine kernels over `runs`."""
+    element = tuple(d_points.shape[2:])
+    chunk_kernel, combine_kernel = bucket_kernels(group)
+    nchunks = runs.chunk_start.shape[0]
+    d_partials = cuda.device_array((max(nchunks, 1), 4) + element, np.uint32)
+    if nchunks:
+        chunk_kernel[_blocks(nchunks), THREADS_PER_BLOCK](
+            d_points, cuda.to_device(runs.entries), cuda.to_device(runs.chunk_start), cuda.to_device(runs.chunk_end), d_partials)
+    d_buckets = cuda.device_array((nwin, nb, 4) + element, np.uint32)
+    combine_kernel[_blocks(nwin * nb), THREADS_PER_BLOCK](d_partials, cuda.to_device(runs.first_chunk), d_buckets)
+    return d_buckets
+
+
 def bucket_sums_cuda(group: str, points: np.ndarray, digits: np.ndarray, c: int,
                      chunk: int | None = None) -> np.ndarray:
     """Buckets (nwin, 2^(c-1), 4, *element) XYZZ of affine `points` under signed `digits` (nwin, m).
@@ -142,17 +157,7 @@ def bucket_sums_cuda(group: str, points: np.ndarray, digits: np.ndarray, c: int,
     if not cuda.is_available():
         raise KernelError("device='cuda' needs an NVIDIA GPU visible to numba-cuda, and none is; "
                           "use device='cpu'")
-    nwin = digits.shape[0]
     nb = 1 << (c - 1)
-    element = points.shape[2:]
     runs = sort_by_bucket(digits, nb, chunk)
-    chunk_kernel, combine_kernel = bucket_kernels(group)
-    nchunks = runs.chunk_start.shape[0]
-    d_partials = cuda.device_array((max(nchunks, 1), 4) + element, np.uint32)
-    if nchunks:
-        chunk_kernel[_blocks(nchunks), THREADS_PER_BLOCK](
-            cuda.to_device(np.ascontiguousarray(points)), cuda.to_device(runs.entries),
-            cuda.to_device(runs.chunk_start), cuda.to_device(runs.chunk_end), d_partials)
-    d_buckets = cuda.device_array((nwin, nb, 4) + element, np.uint32)
-    combine_kernel[_blocks(nwin * nb), THREADS_PER_BLOCK](d_partials, cuda.to_device(runs.first_chunk), d_buckets)
-    return d_buckets.copy_to_host()
+    d_points = cuda.to_device(np.ascontiguousarray(points))
+    return bucket_sums_device(group, d_points, runs, digits.shape[0], nb).copy_to_host()

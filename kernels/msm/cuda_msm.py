@@ -2,7 +2,8 @@
 all run as CUDA kernels, and one Jacobian point per bucket MSM comes back from device memory.
 
   recode      kernels.msm.cuda_recode   signed digits, one thread per scalar
-  sort        kernels.msm.cuda          (bucket, point) entries by bucket, cut into chunks (host)
+  sort        kernels.msm.cuda          (bucket, point) entries by bucket, cut into chunks: CuPy's
+                                        radix sort on the device where CuPy imports, else the host
   accumulate  kernels.msm.cuda          chunk sums, then per bucket the sum of its chunks
   reduce      kernels.msm.cuda_reduce   running sums per (window, segment), windows by Horner
 
@@ -21,7 +22,7 @@ from kernels.ec import points as ec_points
 from kernels.ec.g1 import ELEMENT_SHAPE as G1_ELEMENT
 from kernels.ec.g2 import ELEMENT_SHAPE as G2_ELEMENT
 from kernels.msm import pippenger
-from kernels.msm.cuda import bucket_sums_device, sort_by_bucket
+from kernels.msm.cuda import bucket_sums_device, sort_by_bucket_on_device
 from kernels.msm.cuda_recode import MAX_WINDOW, recode_device, require_gpu
 from kernels.msm.cuda_reduce import reduce_and_combine_device
 
@@ -35,7 +36,7 @@ def bucket_msm_device(group: str, d_points, scalars: np.ndarray, c: int, chunk: 
     d_scalars = cuda.to_device(np.ascontiguousarray(scalars, dtype=np.uint32))
     d_digits = recode_device(d_scalars, c, nwin)
     nb = 1 << (c - 1)
-    runs = sort_by_bucket(d_digits.copy_to_host(), nb, chunk)
+    runs = sort_by_bucket_on_device(d_digits, nb, chunk)
     d_buckets = bucket_sums_device(group, d_points, runs, nwin, nb)
     return reduce_and_combine_device(group, d_buckets, c).copy_to_host()
 

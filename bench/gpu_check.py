@@ -6,6 +6,7 @@ others); where they are absent it says so and the rest runs (`--skip-static` lea
 
     python3 bench/gpu_check.py                 # on the GPU machine (device tool: carry ".whl")
     python3 bench/gpu_check.py --simulate      # dry run here, in Numba's CUDA simulator, tiny sizes
+    python3 bench/gpu_check.py --only-msm --skip-static     # the device MSM only: tests, G1/G2 2^16..2^20
 
 Wheels: `../shared/tools/offline-wheels.sh .whl cryptography cffi pycparser` on the development
 machine, `.whl` named in the device call's `carry`. Results go to bench/results/gpu-<machine>.json
@@ -21,6 +22,7 @@ import os
 import subprocess
 import sys
 import time
+import warnings
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -39,13 +41,15 @@ def install_wheels() -> None:
     os.execve(sys.executable, [sys.executable, *sys.argv], env)
 
 
-def run_gpu_tests(simulate: bool) -> dict:
+def run_gpu_tests(simulate: bool, only_msm: bool = False) -> dict:
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(SITE), str(REPO), os.environ.get("PYTHONPATH", "")]))
     if not simulate:
         env["ZKP_GPU_TESTS"] = "1"
     selection = "cuda or gpu" if not simulate else "cuda"
+    where = sorted(str(p.relative_to(REPO)) for p in (REPO / "tests/kernels").glob("test_msm_cuda*.py")) \
+        if only_msm else ["tests/kernels"]
     cmd = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-o", "addopts=", "-m", "not slow",
-           "-k", selection, "tests/kernels"]
+           "-k", selection, *where]
     start = time.perf_counter()
     proc = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True)
     tail = (proc.stdout + proc.stderr).strip().splitlines()
@@ -54,15 +58,20 @@ def run_gpu_tests(simulate: bool) -> dict:
             "summary": tail[-1] if tail else ""}
 
 
-def run_static_check() -> dict:
-    """bench.gpu_static for sm_80 and sm_90, or why it could not run (its tools are absent here)."""
+MSM_KERNELS = ("msm_recode", "msm_chunk_g1", "msm_chunk_g2", "msm_combine_g1", "msm_combine_g2",
+               "msm_reduce_g1", "msm_reduce_g2", "msm_windows_g1", "msm_windows_g2")
+
+
+def run_static_check(names=None) -> dict:
+    """bench.gpu_static for sm_80 and sm_90 (`names`, default all kernels), or why it could not run
+    (its tools are absent here)."""
     from bench import gpu_static
 
     absent = gpu_static.missing_tools(gpu_static.find_toolchain())
     if absent:
         return {"error": "not run, missing " + ", ".join(absent) + " (carry the wheels in .whl)"}
     try:
-        return gpu_static.run_static()
+        return gpu_static.run_static(names=names)
     except Exception as exc:  # reported beside the GPU figures, never hides them
         return {"error": f"{type(exc).__name__}: {exc}"[:1000]}
 
@@ -132,6 +141,38 @@ def bench_msm(rows: list, log_n: int) -> None:
                  "matches_cpu": ok})
 
 
+def bench_msm_device(rows: list, group: str, log_n: int, scalar_bits: int = 255) -> None:
+    """msm_g1_cuda / msm_g2_cuda (every bucket stage on the device) beside the CPU MSM, 2^log_n points."""
+    import secrets
+
+    import numpy as np
+
+    from kernels.ec import points
+    from kernels.ff.fields import FR
+    from kernels.msm import cuda_msm, pippenger
+
+    n = 1 << log_n
+    gen, mul = (points.g1_generator(), points.g1_mul) if group == "g1" else (points.g2_generator(), points.g2_mul)
+    base = np.stack([mul(gen, secrets.randbelow(FR.modulus)) for _ in range(min(n, 64))])
+    pts = np.ascontiguousarray(np.tile(base, (n // base.shape[0],) + (1,) * (base.ndim - 1)))
+    top = FR.modulus if scalar_bits >= 255 else 1 << scalar_bits
+    scalars = FR.canonical([secrets.randbelow(top) for _ in range(n)])
+    device_msm = cuda_msm.msm_g1_cuda if group == "g1" else cuda_msm.msm_g2_cuda
+    cpu_msm = pippenger.msm_g1 if group == "g1" else pippenger.msm_g2
+    got = None
+
+    def gpu():
+        nonlocal got
+        got = device_msm(pts, scalars)
+
+    first, gpu_t = timed(gpu, 2)
+    t0 = time.perf_counter()
+    want = cpu_msm(pts, scalars)
+    cpu_t = time.perf_counter() - t0
+    rows.append({"op": f"MSM {group.upper()} 2^{log_n} on device", "size": n, "gpu_s": gpu_t, "cpu_s": cpu_t,
+                 "first_call_s": first, "matches_cpu": bool(np.array_equal(got, want))})
+
+
 def bench_ntt(rows: list, log_n: int) -> None:
     import secrets
 
@@ -193,23 +234,33 @@ def main() -> int:
     parser.add_argument("--simulate", action="store_true", help="dry run in the CUDA simulator with tiny sizes")
     parser.add_argument("--skip-tests", action="store_true")
     parser.add_argument("--skip-static", action="store_true", help="skip the sm_80/sm_90 build table")
+    parser.add_argument("--only-msm", action="store_true",
+                        help="only the device MSM: its tests, its kernels' build table, G1/G2 at --msm-sizes")
+    parser.add_argument("--msm-sizes", default="16,18,20", help="log2 point counts of the device MSM rows")
     args = parser.parse_args()
     if args.simulate:
         os.environ["NUMBA_ENABLE_CUDASIM"] = "1"
+        # the simulator runs the limb arithmetic on NumPy scalars, which warn on intended wrap-around
+        warnings.filterwarnings("ignore", "overflow encountered", RuntimeWarning)
     else:
         install_wheels()
     sys.path[:0] = [str(SITE), str(REPO)]
     from bench.machine import machine_info, save_result
 
-    tests = {"summary": "skipped"} if args.skip_tests else run_gpu_tests(args.simulate)
-    static = {"error": "skipped"} if args.skip_static else run_static_check()
+    tests = {"summary": "skipped"} if args.skip_tests else run_gpu_tests(args.simulate, args.only_msm)
+    static = {"error": "skipped"} if args.skip_static else run_static_check(MSM_KERNELS if args.only_msm else None)
     small = args.simulate
     rows: list = []
-    plan = [("fq", bench_fq_products, 1 << (10 if small else 22)), ("msm", bench_msm, 6 if small else 16),
-            ("ntt", bench_ntt, 10 if small else 20), ("poseidon", bench_poseidon, 4 if small else 1 << 16)]
-    for name, fn, size in plan:
+    plan = [] if args.only_msm else [
+        ("fq", bench_fq_products, (1 << (10 if small else 22),)), ("msm", bench_msm, (6 if small else 16,)),
+        ("ntt", bench_ntt, (10 if small else 20,)), ("poseidon", bench_poseidon, (4 if small else 1 << 16,))]
+    # the device MSM: G1 and G2 at each size (the simulator: 8 points, 8-bit scalars)
+    sizes = [3] if small else [int(k) for k in args.msm_sizes.split(",") if k]
+    plan += [(f"msm {g} device 2^{k}", bench_msm_device, (g, k) + ((8,) if small else ()))
+             for g in ("g1", "g2") for k in sizes]
+    for name, fn, fn_args in plan:
         try:
-            fn(rows, size)
+            fn(rows, *fn_args)
         except Exception as exc:  # a failing GPU path is reported in the table, never given a number
             rows.append({"op": name, "error": f"{type(exc).__name__}: {exc}"})
     result = {"benchmark": "gpu_check", "simulated": args.simulate, "machine": machine_info(), "tests": tests,

@@ -49,6 +49,11 @@ KERNEL_SOURCES = {
     "msm_chunk_g2": "kernels/msm/cuda.py::chunk_kernel",
     "msm_combine_g1": "kernels/msm/cuda.py::combine_kernel",
     "msm_combine_g2": "kernels/msm/cuda.py::combine_kernel",
+    "msm_recode": "kernels/msm/cuda_recode.py::recode_kernel",
+    "msm_reduce_g1": "kernels/msm/cuda_reduce.py::bucket_reduce_kernel",
+    "msm_reduce_g2": "kernels/msm/cuda_reduce.py::bucket_reduce_kernel",
+    "msm_windows_g1": "kernels/msm/cuda_reduce.py::window_combine_kernel",
+    "msm_windows_g2": "kernels/msm/cuda_reduce.py::window_combine_kernel",
     "ntt_bit_reverse": "kernels/ntt/device.py::bit_reverse_kernel",
     "ntt_stage": "kernels/ntt/device.py::ntt_stage_kernel",
     "ntt_mul_rows": "kernels/ntt/device.py::mul_rows_kernel",
@@ -62,7 +67,8 @@ KERNEL_SOURCES = {
     "probe_g1_mdbl": "bench/gpu_static.py::kernel",
 }
 # Hot kernels must not spill: the MSM's bucket accumulation, the field product, the NTT butterfly.
-HOT = frozenset({"msm_chunk_g1", "msm_chunk_g2", "msm_combine_g1", "msm_combine_g2", "ntt_stage",
+HOT = frozenset({"msm_chunk_g1", "msm_chunk_g2", "msm_combine_g1", "msm_combine_g2", "msm_recode", "msm_reduce_g1",
+                 "msm_reduce_g2", "ntt_stage",
                  "bench_fq_mul_chain", "probe_fq_mul", "probe_g1_madd"})
 
 
@@ -152,6 +158,17 @@ def kernel_builders() -> dict:
         nd = 3 if group == "g1" else 4       # partials (nchunks, 4, *element), buckets (nwin, nb, 4, *element)
         return bucket_kernels(group)[1], (_arr(nd), i32, _arr(nd + 1))
 
+    def reduce(group, which):
+        from kernels.msm.cuda_reduce import reduce_kernels
+        nd = 3 if group == "g1" else 4       # buckets (nwin, nb, 4, *element) are nd + 1 dimensions
+        if which == 0:                       # buckets, segment length, partials (nwin, nseg, 4, *element)
+            return reduce_kernels(group)[0], (_arr(nd + 1), types.int64, _arr(nd + 1))
+        return reduce_kernels(group)[1], (_arr(nd + 1), types.int64, _arr(nd - 1))   # sums, c, Jacobian out
+
+    def recode():
+        from kernels.msm.cuda_recode import recode_kernel
+        return recode_kernel, (_arr(2), types.int64, types.Array(types.int32, 2, "C"))
+
     def ntt(attr, *args):
         from kernels.ntt import device
         return getattr(device, attr), args
@@ -176,6 +193,11 @@ def kernel_builders() -> dict:
         "msm_chunk_g2": lambda: chunk("g2"),
         "msm_combine_g1": lambda: combine("g1"),
         "msm_combine_g2": lambda: combine("g2"),
+        "msm_recode": recode,
+        "msm_reduce_g1": lambda: reduce("g1", 0),
+        "msm_reduce_g2": lambda: reduce("g2", 0),
+        "msm_windows_g1": lambda: reduce("g1", 1),
+        "msm_windows_g2": lambda: reduce("g2", 1),
         "ntt_bit_reverse": lambda: ntt("bit_reverse_kernel", _arr(2), types.int64),
         "ntt_stage": lambda: ntt("ntt_stage_kernel", _arr(2), _arr(2), types.int64),
         "ntt_mul_rows": lambda: ntt("mul_rows_kernel", _arr(2), _arr(2)),

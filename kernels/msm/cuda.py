@@ -9,11 +9,13 @@ witness values, repeated small values) is thus spread over many threads instead 
 one. The work is windows × points additions plus the partials, where the first kernel of this
 module scanned every digit of every point for every bucket (windows × buckets × points).
 
-The bucket reduction and the window combination run on the host (`kernels.msm.pippenger`).
+`bucket_sums_cuda` hands the buckets to the host (`kernels.msm.pippenger` reduces them there);
+`kernels.msm.cuda_msm` keeps them on the device and reduces them there (`kernels.msm.cuda_reduce`).
 """
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 from math import isqrt
 from typing import NamedTuple
@@ -42,35 +44,66 @@ class BucketRuns(NamedTuple):
 
 
 def sort_by_bucket(digits: np.ndarray, nb: int, chunk: int | None = None) -> BucketRuns:
-    """Sort the nonzero signed `digits` (nwin, m) into bucket runs cut into chunks.
+    """Sort the nonzero signed `digits` (nwin, m) into bucket runs cut into chunks (on the host).
 
     `chunk` (entries per chunk) defaults to max(MIN_CHUNK, √(largest bucket)), so that neither a
     chunk thread nor a combining thread adds more than about √ of the largest bucket's points.
     Raises ValueError for a digit outside ±nb or more than 2^30 points.
     """
+    return bucket_runs(np, digits, nb, chunk)
+
+
+def bucket_runs(xp, digits, nb: int, chunk: int | None = None) -> BucketRuns:
+    """`sort_by_bucket` in array module `xp`: NumPy on the host, CuPy on the device (then `digits`
+    may be any CUDA array, and the runs are CuPy arrays)."""
+    digits = xp.asarray(digits)
     nwin, m = digits.shape
     if m >= 1 << 30:
         raise ValueError(f"{m} points: entries hold a point index in 30 bits")
-    d = digits.astype(np.int64)
-    mag = np.abs(d)
-    if mag.size and mag.max() > nb:
+    d = digits.astype(xp.int64)
+    mag = xp.abs(d)
+    if mag.size and int(mag.max()) > nb:
         raise ValueError(f"a digit of magnitude {int(mag.max())} has no bucket among {nb}")
-    w, k = np.nonzero(d)
+    w, k = xp.nonzero(d)
     keys = w * nb + mag[w, k] - 1
-    order = np.argsort(keys, kind="stable")
-    entries = ((k[order] << 1) | (d[w, k][order] < 0)).astype(np.int32)
-    counts = np.bincount(keys, minlength=nwin * nb)
+    # CuPy's argsort is a stable radix sort and takes no `kind`
+    order = xp.argsort(keys, kind="stable") if xp is np else xp.argsort(keys)
+    entries = ((k[order] << 1) | (d[w, k][order] < 0)).astype(xp.int32)
+    counts = xp.bincount(keys, minlength=nwin * nb) if keys.size else xp.zeros(nwin * nb, xp.int64)
     largest = int(counts.max()) if counts.size else 0
     chunk = chunk or max(MIN_CHUNK, isqrt(largest))
     per_bucket = -(-counts // chunk)
-    first_chunk = np.zeros(nwin * nb + 1, np.int64)
-    np.cumsum(per_bucket, out=first_chunk[1:])
-    offsets = np.zeros(nwin * nb + 1, np.int64)
-    np.cumsum(counts, out=offsets[1:])
-    bucket = np.repeat(np.arange(nwin * nb), per_bucket)
-    start = offsets[bucket] + (np.arange(bucket.size) - first_chunk[bucket]) * chunk
-    end = np.minimum(start + chunk, offsets[bucket + 1])
-    return BucketRuns(entries, start.astype(np.int32), end.astype(np.int32), first_chunk.astype(np.int32))
+    first_chunk = xp.zeros(nwin * nb + 1, xp.int64)
+    first_chunk[1:] = xp.cumsum(per_bucket)
+    offsets = xp.zeros(nwin * nb + 1, xp.int64)
+    offsets[1:] = xp.cumsum(counts)
+    nchunks = int(first_chunk[-1])
+    chunk_ids = xp.arange(nchunks)
+    # the bucket of each chunk: the last bucket whose first chunk is at or before it
+    bucket = xp.searchsorted(first_chunk, chunk_ids, side="right") - 1
+    start = offsets[bucket] + (chunk_ids - first_chunk[bucket]) * chunk
+    end = xp.minimum(start + chunk, offsets[bucket + 1])
+    return BucketRuns(entries, start.astype(xp.int32), end.astype(xp.int32), first_chunk.astype(xp.int32))
+
+
+def sort_by_bucket_on_device(d_digits, nb: int, chunk: int | None = None) -> BucketRuns:
+    """`sort_by_bucket` of device digits: with CuPy on the device where CuPy imports and a GPU is
+    in use (not the simulator), else on the host after a copy. Runs are device or host arrays."""
+    cupy = _cupy()
+    if cupy is not None:
+        return bucket_runs(cupy, cupy.asarray(d_digits), nb, chunk)
+    return sort_by_bucket(d_digits.copy_to_host(), nb, chunk)
+
+
+def _cupy():
+    """CuPy when it is importable and numba runs a real GPU, else None (the host sort)."""
+    if os.environ.get("NUMBA_ENABLE_CUDASIM") == "1":
+        return None
+    try:
+        import cupy
+    except ImportError:
+        return None
+    return cupy
 
 
 def _make_chunk_kernel(curve, xyzz_shape, aff_shape, tmp_shape):
@@ -132,6 +165,27 @@ def _blocks(count: int) -> int:
     return max(1, (count + THREADS_PER_BLOCK - 1) // THREADS_PER_BLOCK)
 
 
+def _on_device(a):
+    """A device view of a CUDA array (CuPy's runs), or a device copy of a host array."""
+    if hasattr(a, "__cuda_array_interface__"):
+        return cuda.as_cuda_array(a)
+    return cuda.to_device(a)
+
+
+def bucket_sums_device(group: str, d_points, runs: BucketRuns, nwin: int, nb: int):
+    """Device buckets (nwin, nb, 4, *element) XYZZ: the chunk and combine kernels over `runs`."""
+    element = tuple(d_points.shape[2:])
+    chunk_kernel, combine_kernel = bucket_kernels(group)
+    nchunks = runs.chunk_start.shape[0]
+    d_partials = cuda.device_array((max(nchunks, 1), 4) + element, np.uint32)
+    if nchunks:
+        chunk_kernel[_blocks(nchunks), THREADS_PER_BLOCK](
+            d_points, _on_device(runs.entries), _on_device(runs.chunk_start), _on_device(runs.chunk_end), d_partials)
+    d_buckets = cuda.device_array((nwin, nb, 4) + element, np.uint32)
+    combine_kernel[_blocks(nwin * nb), THREADS_PER_BLOCK](d_partials, _on_device(runs.first_chunk), d_buckets)
+    return d_buckets
+
+
 def bucket_sums_cuda(group: str, points: np.ndarray, digits: np.ndarray, c: int,
                      chunk: int | None = None) -> np.ndarray:
     """Buckets (nwin, 2^(c-1), 4, *element) XYZZ of affine `points` under signed `digits` (nwin, m).
@@ -142,17 +196,7 @@ def bucket_sums_cuda(group: str, points: np.ndarray, digits: np.ndarray, c: int,
     if not cuda.is_available():
         raise KernelError("device='cuda' needs an NVIDIA GPU visible to numba-cuda, and none is; "
                           "use device='cpu'")
-    nwin = digits.shape[0]
     nb = 1 << (c - 1)
-    element = points.shape[2:]
     runs = sort_by_bucket(digits, nb, chunk)
-    chunk_kernel, combine_kernel = bucket_kernels(group)
-    nchunks = runs.chunk_start.shape[0]
-    d_partials = cuda.device_array((max(nchunks, 1), 4) + element, np.uint32)
-    if nchunks:
-        chunk_kernel[_blocks(nchunks), THREADS_PER_BLOCK](
-            cuda.to_device(np.ascontiguousarray(points)), cuda.to_device(runs.entries),
-            cuda.to_device(runs.chunk_start), cuda.to_device(runs.chunk_end), d_partials)
-    d_buckets = cuda.device_array((nwin, nb, 4) + element, np.uint32)
-    combine_kernel[_blocks(nwin * nb), THREADS_PER_BLOCK](d_partials, cuda.to_device(runs.first_chunk), d_buckets)
-    return d_buckets.copy_to_host()
+    d_points = cuda.to_device(np.ascontiguousarray(points))
+    return bucket_sums_device(group, d_points, runs, digits.shape[0], nb).copy_to_host()

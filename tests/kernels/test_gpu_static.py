@@ -72,7 +72,7 @@ def test_every_kernel_builds_for_sm80_and_sm90_and_hot_kernels_do_not_spill(stat
             assert 0 < r["registers"] <= 255, (name, target, r)
             assert r["sass_instructions"] > 0, (name, target, r)
     hot = {n for n, r in result["kernels"].items() if r["hot"]}
-    assert {"msm_chunk_g1", "msm_chunk_g2", "msm_combine_g1", "msm_combine_g2", "probe_fq_mul"} <= hot
+    assert {"msm_chunk_g1", "msm_chunk_g2", "msm_combine_g1", "msm_combine_g2", "msm_recode", "probe_fq_mul"} <= hot
 
 
 def test_multiplies_per_fq_product_and_per_mixed_addition(static_build):

@@ -99,3 +99,27 @@ def test_cuda_msm_splits_a_crowded_bucket_into_chunks(cuda_device, monkeypatch):
     # window 4: 3 is digit 3; 13 and 29 recode to digit -3 (and a carry): six points in one bucket
     scalars = FR.canonical([3, 3, 13, 3, 29, 3, 13, 5, 2])
     assert np.array_equal(msm_g1(pts, scalars, device="cuda", window=4), msm_g1(pts, scalars))
+
+
+def test_the_device_sort_equals_the_host_sort(cuda_device):
+    """CuPy's sort on a GPU where CuPy imports; in the simulator (or without CuPy) the host sort."""
+    import os
+
+    from kernels.msm.cuda import _cupy, sort_by_bucket, sort_by_bucket_on_device
+
+    if os.environ.get("NUMBA_ENABLE_CUDASIM") == "1":
+        assert _cupy() is None
+    digits = np.array([[1, -2, 0, 2, 2], [0, 0, -1, 1, 0]], np.int32)
+    got = [a.get() if hasattr(a, "get") else np.asarray(a)            # CuPy arrays come back by .get()
+           for a in sort_by_bucket_on_device(cuda_device.to_device(digits), 2)]
+    want = sort_by_bucket(digits, 2)
+    assert all(np.array_equal(g, w) for g, w in zip(got, want))
+    assert _runs_as_buckets(want, 2, 2) == {0: [(0, False)], 1: [(1, True), (3, False), (4, False)],
+                                             2: [(2, True), (3, False)]}
+
+
+def test_bucket_runs_with_no_nonzero_digit_has_no_chunks():
+    from kernels.msm.cuda import bucket_runs
+
+    runs = bucket_runs(np, np.zeros((2, 5), np.int32), 4)
+    assert runs.entries.size == 0 and runs.chunk_start.size == 0 and list(runs.first_chunk) == [0] * 9

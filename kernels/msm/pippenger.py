@@ -14,8 +14,8 @@ pending (a conflict) goes into that bucket's XYZZ overflow accumulator instead. 
 (group of windows, point range) pair; its batch draws on all buckets of its windows, so
 conflicts stay rare. Buckets are reduced by the running-sum method, the window sums combined by
 Horner's rule with c doublings per window. The 1-scalars are summed by a tree of batch-affine
-additions. `device="cuda"` runs the bucket accumulation as a CUDA kernel (`kernels.msm.cuda`)
-and the rest here.
+additions. `device="cuda"` runs recoding, bucket accumulation, reduction and window combination
+on the device (`kernels.msm.cuda_msm`); the 0/1 split and the 1-scalars' tree sum stay here.
 """
 
 from __future__ import annotations
@@ -441,22 +441,22 @@ def _check_inputs(points, scalars, shape, group):
 def _bucket_msm(msm, points, scalars, element, group, device, c, out):
     """Jacobian out = sum [scalars[k]] points[k] by the bucket method with window c (no 0 scalars,
     no infinity)."""
+    if device == "cuda":            # recoding, sort, buckets, reduction and windows on the device
+        from numba import cuda
+
+        from kernels.msm.cuda_msm import bucket_msm_device
+
+        out[...] = bucket_msm_device(group, cuda.to_device(np.ascontiguousarray(points)), scalars, c)
+        return
     bits = max_bit_length(scalars)
     nwin = _windows(bits, c)
     digits = np.empty((nwin, points.shape[0]), np.int32)
     msm.recode(scalars, c, digits)
-    if device == "cuda":
-        from kernels.msm.cuda import bucket_sums_cuda
-
-        buckets = bucket_sums_cuda(group, points, digits, c)
-        sums = np.empty((nwin, 1, 4) + element, np.uint32)
-        msm.reduce_buckets(buckets, sums[:, 0])
-    else:
-        ngroups, nchunks = task_layout(nwin, numba.get_num_threads())
-        nchunks = min(nchunks, points.shape[0])
-        batch = batch_size(-(-nwin // ngroups) * (1 << (c - 1)))
-        sums = np.empty((nwin, nchunks, 4) + element, np.uint32)
-        msm.window_sums(points, digits, c, ngroups, nchunks, batch, sums)
+    ngroups, nchunks = task_layout(nwin, numba.get_num_threads())
+    nchunks = min(nchunks, points.shape[0])
+    batch = batch_size(-(-nwin // ngroups) * (1 << (c - 1)))
+    sums = np.empty((nwin, nchunks, 4) + element, np.uint32)
+    msm.window_sums(points, digits, c, ngroups, nchunks, batch, sums)
     msm.combine(sums, c, out)
 
 

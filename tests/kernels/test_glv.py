@@ -113,7 +113,7 @@ def test_msm_edge_scalars_against_py_ecc(glv_always, glv_on):
 
 
 def test_msm_glv_equals_plain_on_many_points(glv_always):
-    rng = np.random.default_rng(5)
+    rng = np.random.default_rng()           # unseeded: each run tries other scalars
     base = [P.g1_mul(P.g1_generator(), int(k)) for k in rng.integers(1, 1 << 62, 8)]
     pts = np.stack([base[i % 8] for i in range(600)])
     for i in range(1, 600):                   # distinct points: running sums

@@ -87,7 +87,7 @@ def test_fq2_straight_line_product_and_square(narrow):
     assert fq2.mul is fq.fq2_mul and fq2.sqr is fq.fq2_sqr          # the CPU build uses them
     ref = compile_fq2(narrow["fq"], njit)                            # Karatsuba over 32-bit Fq calls
     P = params.P
-    rng = np.random.default_rng(1)
+    rng = np.random.default_rng()           # unseeded: each run tries other values
     edges = [0, 1, P - 1, P - 2, (P - 1) // 2, (1 << 64) - 1, (1 << 381) % P]
     vals = [(x, y) for x in edges for y in edges]
     vals += [(int.from_bytes(rng.bytes(48), "little") % P, int.from_bytes(rng.bytes(48), "little") % P)

@@ -26,14 +26,8 @@ import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
-
+from bench.datasets import write_random_csv
 from bench.machine import machine_info, save_result
-
-
-def write_csv(path: Path, rows: int, bits: int) -> None:
-    values = np.random.default_rng().integers(0, 1 << bits, size=rows, dtype=np.int64)
-    path.write_text("v\n" + "\n".join(map(str, values.tolist())) + "\n")
 
 
 def _peak_rss_mb() -> float:
@@ -58,8 +52,8 @@ def main(argv: list[str] | None = None) -> int:
     results: dict = {"rows": args.rows, "chunk_rows": args.chunk_rows, "range_bits": args.range_bits}
     try:
         data, warm = work / "data.csv", work / "warm.csv"
-        write_csv(data, args.rows, args.range_bits)
-        write_csv(warm, args.chunk_rows, args.range_bits)
+        write_random_csv(data, args.rows, 1, args.range_bits)
+        write_random_csv(warm, args.chunk_rows, 1, args.range_bits)
         ledger_path = work / "l" / "ledger.jsonl"
         Ledger.create(ledger_path)
         from pipeline.circuit.statistics import Shape
@@ -71,7 +65,7 @@ def main(argv: list[str] | None = None) -> int:
         results["setup_seconds"] = time.perf_counter() - t
 
         def request(path: Path, name: str) -> ProveRequest:
-            return ProveRequest(dataset=path, name=name, columns=["v"], range_bits=args.range_bits,
+            return ProveRequest(dataset=path, name=name, columns=["c0"], range_bits=args.range_bits,
                                 chunk_rows=args.chunk_rows, keys=keys, log=lambda text: None)
 
         ledger = Ledger.open(ledger_path)
@@ -122,7 +116,7 @@ def _resume(work: Path, data: Path, keys: Path, args) -> dict:
     subprocess.run([sys.executable, "-m", "pipeline.cli", "init", "--ledger", str(ledger), "--no-key"], check=True,
                    capture_output=True)
     manifest = work / "m.toml"
-    manifest.write_text(f'[[dataset]]\npath = "{data}"\nname = "resumed"\ncolumns = ["v"]\n'
+    manifest.write_text(f'[[dataset]]\npath = "{data}"\nname = "resumed"\ncolumns = ["c0"]\n'
                         f"range_bits = {args.range_bits}\nchunk_rows = {args.chunk_rows}\n")
     chunks = -(-args.rows // args.chunk_rows)
     cmd = [sys.executable, "-m", "pipeline.cli", "batch", str(manifest), "--ledger", str(ledger), "--workers", "2",

@@ -17,9 +17,12 @@ the toolkit that holds the libNVVM numba-cuda loaded, so the PTX version always 
 
 Without a GPU, numba-cuda 0.30.4 cannot type a kernel that calls `cuda.jit(device=True)`
 functions: `CUDADispatcher.compile_device` asks `get_current_device().compute_capability`, which
-opens a driver context. The compile worker (one child process per target, with
-NUMBA_ENABLE_CUDASIM removed so that the simulator the tests use stays out) answers that lookup
-with the target being built, which is the value a GPU of that target would give.
+opens a driver context. The compile workers (child processes, one per core, each building its
+share of the kernels, with NUMBA_ENABLE_CUDASIM removed so that the simulator the tests use stays
+out) answer that lookup with the oldest target, the one the PTX is built for.
+
+Each kernel goes through libNVVM once, for sm_80, and ptxas assembles that PTX for every target
+(PTX is forward compatible; a driver JIT does the same with sm_80 PTX on an sm_90 GPU).
 
 Exit status: 0 when every kernel compiled for every target and no hot kernel spills, 1 otherwise.
 """
@@ -334,43 +337,53 @@ def toolchain() -> dict:
             "nvdisasm": nvdisasm, "nvdisasm_version": _tool_version(nvdisasm)}
 
 
-def compile_worker(sm: int, names: list[str], workdir: Path) -> dict:
-    """Compile, assemble and disassemble `names` for sm_`sm`; one result dict per kernel."""
+def compile_worker(targets: list[int], names: list[str], workdir: Path) -> dict:
+    """Compile each of `names` to PTX once, for the oldest of `targets` (PTX is forward compatible:
+    ptxas assembles sm_80 PTX for sm_90 as a GPU's driver would), then assemble and disassemble it
+    for every target. Returns {"kernels": {sm: {name: row}}, "tools"}."""
     if os.environ.get("NUMBA_ENABLE_CUDASIM") == "1":
         raise RuntimeError("the compile worker needs NUMBA_ENABLE_CUDASIM unset")
     from numba import cuda
 
-    cc = (sm // 10, sm % 10)
+    base = min(targets)
+    cc = (base // 10, base % 10)
     _target_device(cc)
     tools = toolchain()
     ptxas, nvdisasm = tools["ptxas"], tools["nvdisasm"]
     builders = kernel_builders()
-    results: dict = {}
+    results: dict = {sm: {} for sm in targets}
     for name in names:
-        row: dict = {}
-        results[name] = row
         start = time.perf_counter()
+        rows = {sm: results[sm].setdefault(name, {}) for sm in targets}
         try:
             kernel, args = builders[name]()
             ptx, _ = cuda.compile_ptx(kernel.py_func, args, cc=cc)
-            row["compile_s"] = round(time.perf_counter() - start, 2)
-            row["ptx_bytes"] = len(ptx)
+            compile_s = round(time.perf_counter() - start, 2)
             if ptxas is None:
                 raise FileNotFoundError("ptxas not found (pip install nvidia-cuda-nvcc-cu12)")
-            ptx_file, cubin = workdir / f"{name}.sm_{sm}.ptx", workdir / f"{name}.sm_{sm}.cubin"
+            ptx_file = workdir / f"{name}.sm_{base}.ptx"
             ptx_file.write_text(ptx)
-            proc = subprocess.run([ptxas, f"-arch=sm_{sm}", "-v", "-o", str(cubin), str(ptx_file)],
-                                  capture_output=True, text=True)
-            if proc.returncode != 0:
-                raise RuntimeError(f"ptxas failed: {(proc.stderr or proc.stdout).strip()[-600:]}")
-            row.update(parse_ptxas(proc.stdout + proc.stderr))
-            if nvdisasm is not None:
-                sass = subprocess.run([nvdisasm, "-c", str(cubin)], capture_output=True, text=True, check=True)
-                row.update(sass_counts(sass.stdout))
-        except Exception as exc:  # one broken kernel is reported in its row; the others still build
-            row["error"] = f"{type(exc).__name__}: {str(exc).strip()[:600]}"
-        row["total_s"] = round(time.perf_counter() - start, 2)
-    return {"sm": sm, "kernels": results, "tools": tools}
+        except Exception as exc:  # one broken kernel is reported in its rows; the others still build
+            for row in rows.values():
+                row["error"] = f"{type(exc).__name__}: {str(exc).strip()[:600]}"
+            continue
+        for sm, row in rows.items():
+            assembled = time.perf_counter()
+            row.update(compile_s=compile_s, ptx_bytes=len(ptx), ptx_target=f"sm_{base}")
+            try:
+                cubin = workdir / f"{name}.sm_{sm}.cubin"
+                proc = subprocess.run([ptxas, f"-arch=sm_{sm}", "-v", "-o", str(cubin), str(ptx_file)],
+                                      capture_output=True, text=True)
+                if proc.returncode != 0:
+                    raise RuntimeError(f"ptxas failed: {(proc.stderr or proc.stdout).strip()[-600:]}")
+                row.update(parse_ptxas(proc.stdout + proc.stderr))
+                if nvdisasm is not None:
+                    sass = subprocess.run([nvdisasm, "-c", str(cubin)], capture_output=True, text=True, check=True)
+                    row.update(sass_counts(sass.stdout))
+            except Exception as exc:  # noqa: BLE001 - reported in the row, like a compile failure
+                row["error"] = f"{type(exc).__name__}: {str(exc).strip()[:600]}"
+            row["total_s"] = round(compile_s + time.perf_counter() - assembled, 2)
+    return {"kernels": {str(sm): rows for sm, rows in results.items()}, "tools": tools}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -401,8 +414,8 @@ def missing_tools(tools: dict) -> list[str]:
 def run_static(targets=TARGETS, names=None, workdir: Path | None = None) -> dict:
     """Build `names` (default: all of KERNEL_SOURCES) for each sm in `targets`; the result document.
 
-    Each target compiles in its own child process (with NUMBA_ENABLE_CUDASIM removed), so this can
-    be called from a process that runs the simulator. Raises RuntimeError when a worker dies.
+    The kernels compile in child processes (with NUMBA_ENABLE_CUDASIM removed), so this can be
+    called from a process that runs the simulator. Raises RuntimeError when a worker dies.
     """
     names = list(names or KERNEL_SOURCES)
     unknown = sorted(set(names) - set(KERNEL_SOURCES))
@@ -411,27 +424,35 @@ def run_static(targets=TARGETS, names=None, workdir: Path | None = None) -> dict
     own_dir = workdir is None
     workdir = Path(tempfile.mkdtemp(prefix="gpu-static-")) if own_dir else workdir
     start = time.perf_counter()
+    # NVVM is the slow part and runs once per kernel; the kernels are dealt out to one worker per core.
+    n_workers = max(1, min(len(names), len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
+                           else (os.cpu_count() or 1)))
     procs = []
-    for sm in targets:
-        out = workdir / f"sm_{sm}.json"
-        cmd = [sys.executable, "-m", "bench.gpu_static", "--worker", str(sm), "--kernels", ",".join(names),
-               "--workdir", str(workdir), "--json", str(out)]
-        procs.append((sm, out, subprocess.Popen(cmd, cwd=REPO, env=worker_env(), stdout=subprocess.PIPE,
-                                                stderr=subprocess.STDOUT, text=True)))
-    per_target = {}
-    for sm, out, proc in procs:
+    for w in range(n_workers):
+        share = names[w::n_workers]
+        out = workdir / f"worker-{w}.json"
+        cmd = [sys.executable, "-m", "bench.gpu_static", "--worker", ",".join(map(str, targets)),
+               "--kernels", ",".join(share), "--workdir", str(workdir), "--json", str(out)]
+        procs.append((w, out, subprocess.Popen(cmd, cwd=REPO, env=worker_env(), stdout=subprocess.PIPE,
+                                               stderr=subprocess.STDOUT, text=True)))
+    built: dict = {str(sm): {} for sm in targets}
+    tools = None
+    for w, out, proc in procs:
         log, _ = proc.communicate()
         if proc.returncode != 0 or not out.exists():
-            raise RuntimeError(f"compile worker for sm_{sm} exited {proc.returncode}: {log.strip()[-2000:]}")
-        per_target[sm] = json.loads(out.read_text())
+            raise RuntimeError(f"compile worker {w} exited {proc.returncode}: {log.strip()[-2000:]}")
+        doc = json.loads(out.read_text())
+        tools = tools or doc["tools"]
+        for sm in built:
+            built[sm].update(doc["kernels"][sm])
     if own_dir:
         shutil.rmtree(workdir, ignore_errors=True)
     kernels = {name: {"source": KERNEL_SOURCES[name], "hot": name in HOT,
-                      **{f"sm_{sm}": per_target[sm]["kernels"][name] for sm in targets}} for name in names}
+                      **{f"sm_{sm}": built[str(sm)][name] for sm in targets}} for name in names}
     import numba_cuda
     return {"benchmark": "gpu_static", "targets": [f"sm_{sm}" for sm in targets], "kernels": kernels,
             "multiplies": multiply_summary(kernels, targets), "problems": problems(kernels, targets),
-            "tools": {f"sm_{sm}": per_target[sm]["tools"] for sm in targets},
+            "tools": {f"sm_{sm}": tools for sm in targets},
             "numba_cuda": numba_cuda.__version__, "wall_s": round(time.perf_counter() - start, 1)}
 
 
@@ -507,7 +528,7 @@ def main(argv=None) -> int:
     parser.add_argument("--json", help="also write the result document here")
     parser.add_argument("--no-save", action="store_true", help="do not write bench/results/")
     parser.add_argument("--toolchain", action="store_true", help="print the tools found, as JSON, and exit")
-    parser.add_argument("--worker", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--worker", help=argparse.SUPPRESS)      # targets, e.g. 80,90
     parser.add_argument("--workdir", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     names = [n for n in args.kernels.split(",") if n] or list(KERNEL_SOURCES)
@@ -517,7 +538,7 @@ def main(argv=None) -> int:
         print(json.dumps(toolchain(), indent=2))
         return 0
     if args.worker is not None:
-        result = compile_worker(args.worker, names, Path(args.workdir))
+        result = compile_worker([int(t) for t in args.worker.split(",")], names, Path(args.workdir))
         Path(args.json).write_text(json.dumps(result, indent=2, sort_keys=True))
         return 0
     result = run_static(tuple(int(c) for c in args.cc.split(",")), names)

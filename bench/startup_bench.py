@@ -13,7 +13,6 @@ hooks of the virtual environment included). Saves `bench/results/startup-<machin
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import subprocess
 import sys

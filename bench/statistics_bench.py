@@ -22,8 +22,7 @@ import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
-
+from bench.datasets import write_random_csv
 from bench.machine import machine_info, save_result
 
 
@@ -42,17 +41,6 @@ def popen_with_rusage(argv: list[str]) -> tuple[float, float, str]:
         last = stderr.strip().splitlines()[-1] if stderr.strip() else "?"
         raise RuntimeError(f"{' '.join(argv[1:3])} failed: {last}")
     return wall, usage.ru_maxrss / 1024, stdout
-
-
-def write_csv(path: Path, rows: int, columns: int, bits: int) -> None:
-    rng = np.random.default_rng()
-    block = 100_000
-    with open(path, "w") as fh:
-        fh.write(",".join(f"c{j}" for j in range(columns)) + "\n")
-        for start in range(0, rows, block):
-            n = min(block, rows - start)
-            values = rng.integers(0, 1 << bits, size=(n, columns), dtype=np.int64)
-            np.savetxt(fh, values, fmt="%d", delimiter=",")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -82,7 +70,7 @@ def main(argv: list[str] | None = None) -> int:
             # Warm-up: the first prove of a process tree loads (or, after a change, compiles) the
             # kernels; it is timed apart so the rows/s figures are steady-state.
             warm = work / f"warm-{m}.csv"
-            write_csv(warm, 8, m, args.range_bits)
+            write_random_csv(warm, 8, m, args.range_bits)
             warm_wall, warm_rss, _ = popen_with_rusage(zkp + [
                 "prove", str(warm), "--ledger", str(ledger), "--name", f"warm-{m}", "--columns",
                 ",".join(f"c{j}" for j in range(m)), "--range-bits", str(args.range_bits),
@@ -90,7 +78,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"warm-up prove (8 rows): {warm_wall:.1f} s, peak RSS {warm_rss:.0f} MB", flush=True)
             for n in sizes:
                 data = work / f"data-{m}-{n}.csv"
-                write_csv(data, n, m, args.range_bits)
+                write_random_csv(data, n, m, args.range_bits)
                 cols = ",".join(f"c{j}" for j in range(m))
                 wall, rss, out = popen_with_rusage(zkp + [
                     "prove", str(data), "--ledger", str(ledger), "--name", f"bench-{m}-{n}", "--columns", cols,

@@ -12,9 +12,10 @@ Arithmetic comes from `kernels` only.
 
 # Names load on first use (PEP 562): `keys` alone needs no kernels, and the CLI reads key files
 # before it loads Numba (start-up time).
-import importlib
 import sys
 import types
+
+from pipeline.lazy_exports import lazy_exports
 
 _EXPORTS = {
     "keys": ("Proof", "ProvingKey", "VerifyingKey", "load_proving_key", "load_verifying_key"),
@@ -24,16 +25,7 @@ _EXPORTS = {
     "setup": ("setup",),
     "verifier": ("batch_verify", "prepare_inputs", "verify"),
 }
-_HOME = {name: module for module, names in _EXPORTS.items() for name in names}
-__all__ = sorted(_HOME)
-
-
-def __getattr__(name: str):
-    if name not in _HOME:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{_HOME[name]}"), name)
-    globals()[name] = value
-    return value
+__getattr__, __all__ = lazy_exports(__name__, _EXPORTS)
 
 
 class _Package(types.ModuleType):

@@ -9,7 +9,7 @@
 
 # Names load on first use (PEP 562): reading JSON needs no kernels, and the CLI reads its files
 # before it loads Numba (start-up time).
-import importlib
+from pipeline.lazy_exports import lazy_exports
 
 _EXPORTS = {
     "json_io": ("proof_from_json", "proof_to_json", "public_from_json", "public_to_json", "vk_from_json",
@@ -18,13 +18,4 @@ _EXPORTS = {
     "wtns_file": ("read_wtns",),
     "zkey_file": ("read_zkey",),
 }
-_HOME = {name: module for module, names in _EXPORTS.items() for name in names}
-__all__ = sorted(_HOME)
-
-
-def __getattr__(name: str):
-    if name not in _HOME:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{_HOME[name]}"), name)
-    globals()[name] = value
-    return value
+__getattr__, __all__ = lazy_exports(__name__, _EXPORTS)

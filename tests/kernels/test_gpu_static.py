@@ -91,7 +91,7 @@ def test_a_spilling_build_is_caught(static_build, toolchain):
     result, workdir = static_build
     cubin = workdir / "squeezed.cubin"
     proc = subprocess.run([toolchain["ptxas"], "-arch=sm_90", "-v", "-maxrregcount=32", "-o", str(cubin),
-                           str(workdir / "probe_fq_mul.sm_90.ptx")], capture_output=True, text=True, check=True)
+                           str(workdir / "probe_fq_mul.sm_80.ptx")], capture_output=True, text=True, check=True)
     squeezed = gpu_static.parse_ptxas(proc.stdout + proc.stderr)
     assert squeezed["registers"] <= 32 and squeezed["spill_store_bytes"] > 0
     kernels = {"probe_fq_mul": {"hot": True, "sm_90": squeezed}}

@@ -100,7 +100,7 @@ def test_statistics_entry_with_object(ledger):
                        "proof_bundle": digest})
     assert e.version == 2 and e["proof_bundle"] == digest
     assert audit(ledger.path).ok
-    (ledger.objects_dir / digest).write_bytes(bundle[:-1] + b"\x00")
+    (ledger.objects_dir / digest).write_bytes(bundle[:-1] + bytes([bundle[-1] ^ 1]))
     with pytest.raises(ObjectStoreError):
         ledger.get_object(digest)
     report = audit(ledger.path)

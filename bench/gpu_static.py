@@ -380,10 +380,10 @@ def compile_worker(targets: list[int], names: list[str], workdir: Path) -> dict:
                 if nvdisasm is not None:
                     sass = subprocess.run([nvdisasm, "-c", str(cubin)], capture_output=True, text=True, check=True)
                     row.update(sass_counts(sass.stdout))
-            except Exception as exc:  # noqa: BLE001 - reported in the row, like a compile failure
+            except Exception as exc:  # reported in the row, like a compile failure
                 row["error"] = f"{type(exc).__name__}: {str(exc).strip()[:600]}"
             row["total_s"] = round(compile_s + time.perf_counter() - assembled, 2)
-    return {"kernels": {str(sm): rows for sm, rows in results.items()}, "tools": tools}
+    return {"kernels": {str(sm): by_name for sm, by_name in results.items()}, "tools": tools}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -425,8 +425,9 @@ def run_static(targets=TARGETS, names=None, workdir: Path | None = None) -> dict
     workdir = Path(tempfile.mkdtemp(prefix="gpu-static-")) if own_dir else workdir
     start = time.perf_counter()
     # NVVM is the slow part and runs once per kernel; the kernels are dealt out to one worker per core.
-    n_workers = max(1, min(len(names), len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
-                           else (os.cpu_count() or 1)))
+    from pipeline.batch.cluster import default_workers
+
+    n_workers = max(1, min(len(names), default_workers()))
     procs = []
     for w in range(n_workers):
         share = names[w::n_workers]

@@ -34,6 +34,12 @@ def _peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def _cpu_seconds() -> float:
+    """User + system CPU time of this process so far (all its threads)."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 def main(argv: list[str] | None = None) -> int:
     from distributed import Client, LocalCluster
 
@@ -70,9 +76,10 @@ def main(argv: list[str] | None = None) -> int:
 
         ledger = Ledger.open(ledger_path)
         prove_statistics(ledger, request(warm, "warm-inprocess"))
-        t = time.perf_counter()
+        t, cpu = time.perf_counter(), _cpu_seconds()
         prove_statistics(ledger, request(data, "inprocess"))
-        results["in_process"] = {"seconds": time.perf_counter() - t, "peak_rss_mb": _peak_rss_mb()}
+        results["in_process"] = {"seconds": time.perf_counter() - t, "peak_rss_mb": _peak_rss_mb(),
+                                 "cpu_seconds": _cpu_seconds() - cpu}
         print(f"in-process: {results['in_process']['seconds']:.1f} s", flush=True)
         cores = os.cpu_count() or 1
         # (workers, kernel threads each): as pipeline.batch.cluster shares the cores, and 1 worker on
@@ -84,14 +91,22 @@ def main(argv: list[str] | None = None) -> int:
                 t = time.perf_counter()
                 prove_on_cluster(ledger, request(warm, f"warm-{workers}"), client)
                 warm_s = time.perf_counter() - t
+                worker_cpu = client.run(_cpu_seconds)
+                client_cpu = _cpu_seconds()
                 t = time.perf_counter()
                 prove_on_cluster(ledger, request(data, f"workers-{workers}"), client)
                 seconds = time.perf_counter() - t
+                client_cpu = _cpu_seconds() - client_cpu
+                worker_cpu = {k: v - worker_cpu[k] for k, v in client.run(_cpu_seconds).items()}
                 rss = client.run(_peak_rss_mb)
-            results[f"workers_{workers}_threads_{threads}"] = {"seconds": seconds, "warmup_seconds": warm_s,
-                                                               "worker_peak_rss_mb": sorted(rss.values())}
+            # CPU spent by the client process (reading, encoding, the scheduler of LocalCluster) and by
+            # each worker during the timed run: where the cores went when scaling falls short.
+            results[f"workers_{workers}_threads_{threads}"] = {
+                "seconds": seconds, "warmup_seconds": warm_s, "worker_peak_rss_mb": sorted(rss.values()),
+                "client_cpu_seconds": client_cpu, "worker_cpu_seconds": sorted(worker_cpu.values())}
             print(f"{workers} worker(s) x {threads} thread(s): {seconds:.1f} s (warm-up {warm_s:.1f} s), worker peak RSS "
-                  f"{', '.join(f'{v:.0f}' for v in rss.values())} MB", flush=True)
+                  f"{', '.join(f'{v:.0f}' for v in rss.values())} MB; CPU s: client {client_cpu:.1f}, workers "
+                  f"{', '.join(f'{v:.1f}' for v in worker_cpu.values())}", flush=True)
         runs = [k for k in results if k == "in_process" or k.startswith("workers_")]
         for key in runs:
             results[key]["rows_per_s"] = args.rows / results[key]["seconds"]

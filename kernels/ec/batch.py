@@ -33,14 +33,15 @@ def compile_cpu_batch(curve, F, element_shape: tuple, x_power: int) -> SimpleNam
     `in_subgroup_by_order(a)` ([r]a = O, the slow reference), `validate_codes(points, codes)`
     (codes[k] = VALID / OFF_CURVE / NOT_IN_SUBGROUP, parallel), `batch_to_aff(out, jac)`
     (one inversion per chunk of 1024, parallel), `sum_aff(out_jac, points)` (sum of affine
-    points by mixed XYZZ additions, parallel over chunks).
+    points by mixed XYZZ additions, parallel over chunks), `mul_each_aff(out, bases, bits, negate)`
+    (out[k] = ±sum_j [k_j] bases[k, j] for every k: Straus over a few bases per point, parallel).
     """
     eshape = element_shape
     aff_is_inf, aff_on_curve, aff_to_jac, aff_endo = (curve.aff_is_inf, curve.aff_on_curve, curve.aff_to_jac,
                                                       curve.aff_endo)
     jac_mul_bits, jac_neg, jac_copy, jac_eq, jac_is_inf = (curve.jac_mul_bits, curve.jac_neg, curve.jac_copy,
                                                            curve.jac_eq, curve.jac_is_inf)
-    jac_to_aff, jac_madd = curve.jac_to_aff, curve.jac_madd
+    jac_to_aff, jac_madd, jac_dbl, jac_set_inf = curve.jac_to_aff, curve.jac_madd, curve.jac_dbl, curve.jac_set_inf
     xyzz_madd, xyzz_add, xyzz_set_inf, xyzz_to_jac = (curve.xyzz_madd, curve.xyzz_add, curve.xyzz_set_inf,
                                                       curve.xyzz_to_jac)
     f_mul, f_sqr, f_inv, f_copy = F.mul, F.sqr, F.inv, F.copy
@@ -108,6 +109,31 @@ def compile_cpu_batch(curve, F, element_shape: tuple, x_power: int) -> SimpleNam
             else:
                 codes[k] = 0
 
+    @cpu_jit
+    def to_aff_run(out, jac, t, s):
+        """out[k] = jac[k] made affine for every k, by Montgomery's trick over the nonzero Z: one
+        inversion in all (Z = 0 gives infinity)."""
+        n = jac.shape[0]
+        prefix = np.empty((n,) + eshape, np.uint32)
+        acc = np.empty(eshape, np.uint32)
+        f_set_one(acc)
+        for k in range(n):
+            f_copy(prefix[k], acc)
+            if not f_is_zero(jac[k, 2]):
+                f_mul(acc, acc, jac[k, 2], s)
+        f_inv(acc, acc, s)
+        for k in range(n - 1, -1, -1):
+            if f_is_zero(jac[k, 2]):
+                f_set_zero(out[k, 0])
+                f_set_zero(out[k, 1])
+                continue
+            f_mul(t[0], acc, prefix[k], s)   # 1/Z
+            f_mul(acc, acc, jac[k, 2], s)
+            f_sqr(t[1], t[0], s)
+            f_mul(t[0], t[0], t[1], s)
+            f_mul(out[k, 0], jac[k, 0], t[1], s)
+            f_mul(out[k, 1], jac[k, 1], t[0], s)
+
     @cached_njit(parallel=True, nogil=True)
     def batch_to_aff(out, jac):
         m = jac.shape[0]
@@ -115,26 +141,48 @@ def compile_cpu_batch(curve, F, element_shape: tuple, x_power: int) -> SimpleNam
             lo = c * chunk
             hi = min(m, lo + chunk)
             t, s = temporaries()
-            prefix = np.empty((hi - lo,) + eshape, np.uint32)
-            acc = np.empty(eshape, np.uint32)
-            f_set_one(acc)
-            # Montgomery's trick over the nonzero Z: one inversion per chunk.
+            to_aff_run(out[lo:hi], jac[lo:hi], t, s)
+
+    @cached_njit(parallel=True, nogil=True)
+    def mul_each_aff(out, bases, bits, negate):
+        # Straus: per point, the 2^n subset sums of its n bases (made affine together, one inversion per
+        # group of points), then one doubling per bit position and at most one mixed addition.
+        m, n, length = bits.shape
+        size = 1 << n
+        group = 128
+        for c in prange((m + group - 1) // group):
+            lo = c * group
+            hi = min(m, lo + group)
+            cnt = hi - lo
+            t, s = temporaries()
+            jtab = np.empty((cnt * size, 3) + eshape, np.uint32)
             for k in range(lo, hi):
-                f_copy(prefix[k - lo], acc)
-                if not f_is_zero(jac[k, 2]):
-                    f_mul(acc, acc, jac[k, 2], s)
-            f_inv(acc, acc, s)
-            for k in range(hi - 1, lo - 1, -1):
-                if f_is_zero(jac[k, 2]):
-                    f_set_zero(out[k, 0])
-                    f_set_zero(out[k, 1])
-                    continue
-                f_mul(t[0], acc, prefix[k - lo], s)   # 1/Z
-                f_mul(acc, acc, jac[k, 2], s)
-                f_sqr(t[1], t[0], s)
-                f_mul(t[0], t[0], t[1], s)
-                f_mul(out[k, 0], jac[k, 0], t[1], s)
-                f_mul(out[k, 1], jac[k, 1], t[0], s)
+                row = (k - lo) * size
+                jac_set_inf(jtab[row])
+                for idx in range(1, size):
+                    j = 0
+                    while (idx >> j) & 1 == 0:
+                        j += 1
+                    jac_madd(jtab[row + idx], jtab[row + (idx ^ (1 << j))], bases[k, j], t, s)
+            atab = np.empty((cnt * size, 2) + eshape, np.uint32)
+            to_aff_run(atab, jtab, t, s)
+            res = jtab[:cnt]                  # the tables are affine now: reuse their space
+            for k in range(lo, hi):
+                acc = res[k - lo]
+                row = (k - lo) * size
+                jac_set_inf(acc)
+                for i in range(length):
+                    if not jac_is_inf(acc):
+                        jac_dbl(acc, acc, t, s)
+                    idx = 0
+                    for j in range(n):
+                        if bits[k, j, i] != 0:
+                            idx |= 1 << j
+                    if idx != 0:
+                        jac_madd(acc, acc, atab[row + idx], t, s)
+                if negate[k]:
+                    jac_neg(acc, acc)
+            to_aff_run(out[lo:hi], res, t, s)
 
     @cached_njit(parallel=True, nogil=True)
     def sum_aff(out, points):
@@ -155,4 +203,5 @@ def compile_cpu_batch(curve, F, element_shape: tuple, x_power: int) -> SimpleNam
 
     return SimpleNamespace(mul_aff=mul_aff, add_aff=add_aff, in_subgroup=in_subgroup,
                            in_subgroup_by_order=in_subgroup_by_order, validate_codes=validate_codes,
-                           batch_to_aff=batch_to_aff, sum_aff=sum_aff, temporaries=temporaries)
+                           batch_to_aff=batch_to_aff, sum_aff=sum_aff, mul_each_aff=mul_each_aff,
+                           temporaries=temporaries)

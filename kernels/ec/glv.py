@@ -6,6 +6,13 @@ Every scalar 0 <= k < r splits by integer division as k = k1 + k2 D with k1 = k 
 k2 = k div D < r / D < 2^128, both non-negative, and [k]P = [k1]P + [k2]tau(P): an MSM of m full
 scalars is an MSM of 2m half-length ones, whose windows need half the doublings and half the
 bucket reductions. The division is Barrett's (HAC 14.42, base 2^32) with a correction loop.
+
+G2 splits four ways (GLS): psi acts on G2 as [x] (kernels.ec.constants), so [|x|] = -psi there, and a
+scalar k < r < |x|^4 written in base |x| as k = k0 + k1|x| + k2|x|^2 + k3|x|^3 (digits below 2^64)
+gives [k]P = [k0]P + [k1](-psi P) + [k2](psi^2 P) + [k3](-psi^3 P). `g1_split` and `g2_split` turn
+points and scalars into those bases and digit bits, the input of the batch routine `mul_each_aff`.
+Both endomorphisms act as scalars only on the prime-order subgroup: for a point outside it the
+result is some other point (such points fail every validation anyway).
 """
 
 from __future__ import annotations
@@ -15,7 +22,9 @@ from numba import prange
 
 from kernels import params
 from kernels.cache import cached_njit
+from kernels.ec.formulas import S_ROWS
 from kernels.ec.g1 import g1
+from kernels.ec.g2 import g2
 from kernels.ff.fields import FR, cpu_jit, fq
 from kernels.ff.montgomery import int_to_limbs
 
@@ -126,3 +135,124 @@ def tau(points: np.ndarray) -> np.ndarray:
     out = np.empty_like(points)
     _tau(points, out)
     return out
+
+
+# --- G2: base-|x| digits (GLS) ---------------------------------------------------------------------
+ABS_X = -params.X
+_ABS_X_HIGH = ABS_X >> 16                 # |x| = 2^16 * _ABS_X_HIGH, a 48-bit odd number
+assert _ABS_X_HIGH << 16 == ABS_X and _ABS_X_HIGH < 1 << 48 and params.R < ABS_X**4
+_ABS_X_U64 = np.uint64(ABS_X)
+_HIGH_U64 = np.uint64(_ABS_X_HIGH)
+
+
+@cpu_jit
+def _split_abs_x(x, digits, w):
+    """digits[0..3] (uint64) of one (8,) uint32 scalar x in base |x|; False when x >= |x|^4.
+
+    Dividing by |x| = 2^16 c takes the low 16 bits off and divides the rest by the 48-bit c in base
+    2^16, so that every partial remainder times 2^16 fits 64 bits."""
+    sixteen, low16 = np.uint64(16), np.uint64(0xFFFF)
+    for i in range(8):
+        w[2 * i] = np.uint64(x[i]) & low16
+        w[2 * i + 1] = np.uint64(x[i]) >> sixteen
+    c = _HIGH_U64
+    for d in range(3):
+        low = w[0]
+        rem = np.uint64(0)
+        for i in range(15, 0, -1):             # quotient digit of position i - 1 kept at i, shifted below
+            cur = (rem << sixteen) | w[i]
+            q = cur // c
+            rem = cur - q * c
+            w[i] = q
+        for i in range(15):
+            w[i] = w[i + 1]
+        w[15] = np.uint64(0)
+        digits[d] = (rem << sixteen) | low
+    for i in range(4, 16):
+        if w[i] != 0:
+            return False
+    v = w[0] | (w[1] << sixteen) | (w[2] << np.uint64(32)) | (w[3] << np.uint64(48))
+    if v >= _ABS_X_U64:
+        return False
+    digits[3] = v
+    return True
+
+
+@cached_njit(parallel=True, nogil=True)
+def _split_g2(scalars, digits, ok, chunk):
+    m = scalars.shape[0]
+    for c in prange((m + chunk - 1) // chunk):
+        w = np.empty(16, np.uint64)
+        for k in range(c * chunk, min(m, (c + 1) * chunk)):
+            ok[k] = _split_abs_x(scalars[k], digits[k], w)
+        w.fill(0)
+
+
+_psi, _neg_g2 = g2.aff_endo, g2.aff_neg
+
+
+@cached_njit(parallel=True, nogil=True)
+def _g2_bases(points, out):
+    for k in prange(points.shape[0]):
+        s = np.empty((S_ROWS, 12), np.uint32)
+        out[k, 0] = points[k]
+        _psi(out[k, 1], points[k], s)
+        _psi(out[k, 2], out[k, 1], s)
+        _psi(out[k, 3], out[k, 2], s)
+        _neg_g2(out[k, 1], out[k, 1])
+        _neg_g2(out[k, 3], out[k, 3])
+
+
+def _check_scalars(scalars: np.ndarray) -> np.ndarray:
+    scalars = np.ascontiguousarray(scalars, dtype=np.uint32)
+    if scalars.ndim != 2 or scalars.shape[1] != FR.nlimbs:
+        raise ValueError(f"scalars must have shape (m, {FR.nlimbs}), got {scalars.shape}")
+    return scalars
+
+
+def _limb_bits(limbs: np.ndarray, nbits: int) -> np.ndarray:
+    """(m, nbits) uint8 bits, most significant first, of the low nbits of (m, 8) uint32 numbers."""
+    le = np.ascontiguousarray(limbs[:, : nbits // 32], dtype="<u4")
+    be = np.ascontiguousarray(le.view(np.uint8)[:, ::-1])
+    try:
+        return np.unpackbits(be, axis=1)
+    finally:                                   # the scalars may be secrets: leave no copy behind
+        le.fill(0)
+        be.fill(0)
+
+
+def g1_split(points: np.ndarray, scalars: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(bases, bits): bases (m, 2, 2, 12) = [P, tau P], bits (m, 2, 128) MSB-first of k = k1 + k2 D,
+    for (m, 2, 12) affine G1 points and (m, 8) canonical scalars (ValueError for a scalar >= r)."""
+    lo, hi = decompose(_check_scalars(scalars))
+    try:
+        if hi[:, 4:].any() or lo[:, 4:].any():
+            raise ValueError("a G1 scalar is not below r: reduce it first")
+        bits = np.stack([_limb_bits(lo, HALF_BITS), _limb_bits(hi, HALF_BITS)], axis=1)
+    finally:
+        lo.fill(0)
+        hi.fill(0)
+    return np.stack([points, tau(points)], axis=1), bits
+
+
+def g2_split(points: np.ndarray, scalars: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(bases, bits): bases (m, 4, 2, 2, 12) = [P, -psi P, psi^2 P, -psi^3 P], bits (m, 4, 64)
+    MSB-first of the base-|x| digits, for (m, 2, 2, 12) affine G2 points and (m, 8) scalars below
+    |x|^4 (every canonical scalar; ValueError otherwise)."""
+    scalars = _check_scalars(scalars)
+    m = scalars.shape[0]
+    digits = np.empty((m, 4), np.uint64)
+    ok = np.empty(m, np.bool_)
+    try:
+        _split_g2(scalars, digits, ok, _CHUNK)
+        if not ok.all():
+            raise ValueError("a G2 scalar is not below |x|^4 > r: reduce it first")
+        be = digits.astype(">u8")
+        bits = np.unpackbits(be.view(np.uint8).reshape(m, 4, 8), axis=2)
+        be.fill(0)
+    finally:
+        digits.fill(0)
+    points = np.ascontiguousarray(points, dtype=np.uint32)
+    bases = np.empty((m, 4) + points.shape[1:], np.uint32)
+    _g2_bases(points, bases)
+    return bases, bits

@@ -132,6 +132,46 @@ def g2_mul(p: np.ndarray, k: int) -> np.ndarray:
     return _mul(_g2b, G2_SHAPE, p, k)
 
 
+_EACH_BATCH = 1 << 14   # points per call: bounds the bases and bits held at once
+
+
+def _mul_each(batch, shape, split, points, scalars, negate) -> np.ndarray:
+    from kernels.ff.fields import FR
+
+    pts = _points(points, shape, "points")
+    sc = np.ascontiguousarray(scalars, dtype=np.uint32)
+    m = pts.shape[0]
+    if sc.shape != (m, FR.nlimbs):
+        raise ValueError(f"scalars must have shape ({m}, {FR.nlimbs}), got {sc.shape}")
+    neg = np.zeros(m, np.bool_) if negate is None else np.ascontiguousarray(negate, dtype=np.bool_)
+    out = np.empty_like(pts)
+    for lo in range(0, m, _EACH_BATCH):
+        hi = min(m, lo + _EACH_BATCH)
+        bases, bits = split(pts[lo:hi], sc[lo:hi])
+        try:
+            batch.mul_each_aff(out[lo:hi], bases, bits, neg[lo:hi])
+        finally:
+            bits.fill(0)
+    return out
+
+
+def g1_mul_each(points: np.ndarray, scalars: np.ndarray, negate=None) -> np.ndarray:
+    """points[k]·scalars[k] (negated where negate[k]) for (m, 2, 12) affine points in the subgroup and
+    (m, 8) canonical Fr scalars: GLV halves and Straus over [P, tau P], parallel. Scalars below r
+    only; the caller owns (and erases) them, every temporary made from them is zeroed here."""
+    from kernels.ec.glv import g1_split
+
+    return _mul_each(_g1b, G1_SHAPE, g1_split, points, scalars, negate)
+
+
+def g2_mul_each(points: np.ndarray, scalars: np.ndarray, negate=None) -> np.ndarray:
+    """As `g1_mul_each` for (m, 2, 2, 12) G2 points: four 64-bit digits in base |x| and Straus over
+    [P, -psi P, psi^2 P, -psi^3 P]."""
+    from kernels.ec.glv import g2_split
+
+    return _mul_each(_g2b, G2_SHAPE, g2_split, points, scalars, negate)
+
+
 # --- checks -----------------------------------------------------------------------------------------
 def g1_is_on_curve(p: np.ndarray) -> bool:
     """True when p satisfies y^2 = x^3 + 4 or is the point at infinity."""

@@ -1,8 +1,9 @@
 """Multiply each point of a section by its own scalar, first·inc^i (snarkjs's `batchApplyKey`).
 
-Every point has its own base, so no table helps: each is one double-and-add by the kernels'
-`mul_aff` (compiled, releasing the GIL), run on one thread per core. The scalars are functions of a
-contributor's secret: they are zeroed as soon as the batch is done.
+Every point has its own base, so no shared table helps: each is one scalar multiplication by the
+kernels' `g1_mul_each` / `g2_mul_each` (the scalar split by the curve's endomorphism into two
+128-bit halves on G1 and four 64-bit digits on G2, then Straus; parallel over points). The scalars
+are functions of a contributor's secret: they are zeroed as soon as the batch is done.
 """
 
 from __future__ import annotations
@@ -14,17 +15,8 @@ import numpy as np
 
 from kernels.ff.fields import FR
 
-_BATCH = 1 << 14
-
-
 def _threads() -> int:
     return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1))
-
-
-def scalar_bits(plain: np.ndarray) -> np.ndarray:
-    """(m, 256) uint8 bits, most significant first, of canonical (m, 8) uint32 scalars."""
-    be = np.ascontiguousarray(plain.astype("<u4")).view(np.uint8)[:, ::-1]
-    return np.unpackbits(np.ascontiguousarray(be), axis=1)
 
 
 def geometric_scalars(first: int, inc: int, count: int) -> np.ndarray:
@@ -42,30 +34,13 @@ def geometric_scalars(first: int, inc: int, count: int) -> np.ndarray:
 
 def multiply_points(points: np.ndarray, plain_scalars: np.ndarray, group: str, negate=None) -> np.ndarray:
     """New affine array with points[i]·scalars[i] (canonical (m, 8) scalars; zeroed on return),
-    negated where `negate[i]`. Leading zero bits are skipped, so short scalars cost little."""
-    from kernels.ec.points import _g1b, _g2b
+    negated where `negate[i]`. Short scalars cost little (leading zero digits are skipped)."""
+    from kernels.ec.points import g1_mul_each, g2_mul_each
 
-    mul = (_g1b if group == "g1" else _g2b).mul_aff
-    pts = np.ascontiguousarray(points, dtype=np.uint32)
-    out = np.empty_like(pts)
-    m = pts.shape[0]
     try:
-        def run(lo: int, hi: int) -> None:
-            bits = scalar_bits(plain_scalars[lo:hi])
-            lead = np.where(bits.any(axis=1), bits.argmax(axis=1), bits.shape[1] - 1)
-            try:
-                for k in range(lo, hi):
-                    mul(out[k], pts[k], bits[k - lo, lead[k - lo]:], bool(negate[k]) if negate is not None else False)
-            finally:
-                bits.fill(0)
-
-        step = max(64, min(_BATCH, -(-m // (4 * _threads()))))
-        with ThreadPoolExecutor(_threads()) as pool:
-            for fut in [pool.submit(run, lo, min(m, lo + step)) for lo in range(0, m, step)]:
-                fut.result()
+        return (g1_mul_each if group == "g1" else g2_mul_each)(points, plain_scalars, negate)
     finally:
         plain_scalars.fill(0)
-    return out
 
 
 def apply_key(points: np.ndarray, first: int, inc: int, group: str) -> np.ndarray:

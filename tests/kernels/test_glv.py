@@ -1,5 +1,6 @@
-"""GLV for G1: the scalar split against Python integers, tau against py_ecc, and the MSM with and
-without the split against py_ecc on random and edge scalars (0, 1, r-1, multiples of the divisor)."""
+"""GLV for G1 and GLS for G2: the scalar splits against Python integers, tau against py_ecc, the MSM
+with and without the split against py_ecc on random and edge scalars (0, 1, r-1, multiples of the
+divisor), and the per-point multiplications `g1_mul_each` / `g2_mul_each` against py_ecc."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from py_ecc.optimized_bls12_381 import G1 as PY_G1, add as py_add, multiply as py_mul, normalize
+from py_ecc.optimized_bls12_381 import G1 as PY_G1, G2 as PY_G2, add as py_add, multiply as py_mul, neg as py_neg, normalize
 
 from kernels import params
 from kernels.ec import glv, points as P
@@ -123,3 +124,81 @@ def test_msm_glv_equals_plain_on_many_points(glv_always):
     ks[::11] = [D * int(rng.integers(1, 1 << 60)) for _ in ks[::11]]   # k1 = 0 exactly
     sc = FR.canonical(ks)
     assert np.array_equal(msm_g1(pts, sc, glv=True), msm_g1(pts, sc, glv=False))
+
+
+# --- per-point multiplication (the ceremony's batchApplyKey) -----------------------------------------
+ABS_X = -params.X
+G2_EDGE_SCALARS = [0, 1, 2, R - 1, R - 2, ABS_X - 1, ABS_X, ABS_X + 1, ABS_X**2, ABS_X**3 - 1, ABS_X**3,
+                   (R - 1) // ABS_X**3 * ABS_X**3, (1 << 64) - 1, 1 << 64]
+
+
+def test_g2_split_digits_against_integers():
+    rng = random.Random(5)
+    ks = G2_EDGE_SCALARS + [rng.randrange(R) for _ in range(200)] + [ABS_X**4 - 1]   # the largest that splits
+    pts = np.stack([P.g2_generator()] * len(ks))
+    _bases, bits = glv.g2_split(pts, FR.canonical(ks) if max(ks) < R else _raw(ks))
+    for k, row in zip(ks, bits):
+        digits = [int("".join(map(str, d)), 2) for d in row]
+        assert all(d < ABS_X for d in digits) and sum(d * ABS_X**i for i, d in enumerate(digits)) == k, hex(k)
+
+
+def _raw(ks):
+    return np.array([[(k >> (32 * i)) & 0xFFFFFFFF for i in range(8)] for k in ks], np.uint32)
+
+
+def test_splits_refuse_scalars_they_cannot_represent():
+    with pytest.raises(ValueError, match="G2 scalar"):
+        glv.g2_split(np.stack([P.g2_generator()]), _raw([ABS_X**4]))
+    with pytest.raises(ValueError, match="G1 scalar"):
+        glv.g1_split(np.stack([P.g1_generator()]), _raw([(1 << 256) - 1]))
+
+
+def _py_g2_point(arr):
+    (x, y), = P.g2_to_ints(arr[None])
+    return (x, y)
+
+
+def _affine2(pt):
+    x, y = normalize(pt)
+    return ((int(x.coeffs[0]), int(x.coeffs[1])), (int(y.coeffs[0]), int(y.coeffs[1])))
+
+
+@pytest.mark.parametrize("group", ["g1", "g2"])
+def test_mul_each_against_py_ecc(group):
+    rng = random.Random(13 if group == "g1" else 17)
+    edge = EDGE_SCALARS[:13] if group == "g1" else G2_EDGE_SCALARS
+    ks = edge + [rng.randrange(R) for _ in range(6)]
+    bases_k = [rng.randrange(1, R) for _ in ks]
+    bases_k[4] = bases_k[5]                     # a repeated base with a repeated scalar below
+    ks[4] = ks[5]
+    gen, mul, each, to_py, py_gen, aff = (
+        (P.g1_generator(), P.g1_mul, P.g1_mul_each, _py_point, PY_G1, _affine) if group == "g1"
+        else (P.g2_generator(), P.g2_mul, P.g2_mul_each, _py_g2_point, PY_G2, _affine2))
+    pts = np.stack([mul(gen, b) for b in bases_k])
+    pts[3] = 0                                  # infinity
+    negate = np.array([i % 3 == 1 for i in range(len(ks))])
+    out = each(pts, FR.canonical(ks), negate)
+    for i, (k, b) in enumerate(zip(ks, bases_k)):
+        e = 0 if i == 3 else k * b % R
+        if e == 0:
+            assert not out[i].any(), i
+            continue
+        want = py_mul(py_gen, e)
+        assert to_py(out[i]) == aff(py_neg(want) if negate[i] else want), (i, hex(k))
+
+
+@pytest.mark.parametrize("group", ["g1", "g2"])
+def test_mul_each_equals_double_and_add_on_many_points(group):
+    rng = np.random.default_rng()               # unseeded: each run tries other scalars
+    gen, mul, each, add = ((P.g1_generator(), P.g1_mul, P.g1_mul_each, P.g1_add) if group == "g1"
+                           else (P.g2_generator(), P.g2_mul, P.g2_mul_each, P.g2_add))
+    n = 300                                      # more than two groups of 128 and a partial one
+    pts = [mul(gen, int(rng.integers(1, 1 << 62)))]
+    for _ in range(n - 1):
+        pts.append(add(pts[-1], gen))
+    pts = np.stack(pts)
+    ks = [int.from_bytes(rng.bytes(32), "little") % R for _ in range(n)]
+    ks[::9] = [int(rng.integers(0, 1 << 40)) for _ in ks[::9]]   # short scalars, as `zkey new` has
+    out = each(pts, FR.canonical(ks))
+    for i in range(0, n, 7):
+        assert np.array_equal(out[i], mul(pts[i], ks[i])), i

@@ -431,6 +431,92 @@ def compile_towers(fq, fq2, jit) -> SimpleNamespace:
         three_t_plus_2z(out[1, 2], t3, a[1, 2], x)
 
     @jit
+    def f12_cyclotomic_sqr_compressed(out, a, s):
+        # Karabina's compressed squaring (eprint 2010/542): Granger-Scott without the A part.
+        # Only B = (a[1,0], a[0,2]) and C = (a[0,1], a[1,2]) are read and written (6 Fq2 squares
+        # instead of 9); a[0,0] and a[1,1] of out are left as they were. Needs 21 rows.
+        t0, t1, t2, t3, x, r = s[0:2], s[2:4], s[4:6], s[6:8], s[8:10], s[10:]
+        fq4_sqr(t0, t1, a[1, 0], a[0, 2], r)     # B^2
+        fq4_sqr(t2, t3, a[0, 1], a[1, 2], r)     # C^2
+        e_nr(t3, t3, r)                          # y C^2 = xi t3 + t2 y
+        three_t_plus_2z(out[1, 0], t3, a[1, 0], x)
+        three_t_minus_2z(out[0, 2], t2, a[0, 2], x)
+        three_t_minus_2z(out[0, 1], t0, a[0, 1], x)
+        three_t_plus_2z(out[1, 2], t1, a[1, 2], x)
+
+    @jit
+    def f12_cyclotomic_pow_compressed(out, a, set_bits, s):
+        # a^e, e = sum_j 2^set_bits[j] (set_bits strictly ascending), for a in the cyclotomic
+        # subgroup: squarings in Karabina's compressed form, each needed power a^(2^i) kept
+        # compressed, then all decompressed with one shared Fq2 inversion and multiplied.
+        # With g1 = a[0,1], g2 = a[1,0], g3 = a[0,2], g5 = a[1,2] (Karabina's names):
+        #   g4 = a[1,1] = (xi g5^2 + 3 g1^2 - 2 g3) / (4 g2),
+        #   g0 = a[0,0] = xi (2 g4^2 + g2 g5 - 3 g1 g3) + 1.
+        # Returns False, with out untouched, when some kept power has g2 = a[1,0] = 0 (the identity among
+        # them): the caller then takes cyclotomic_pow_bits. Allocates its k kept powers; needs 54 rows.
+        k = set_bits.shape[0]
+        kept = np.empty((k, 2, 3, 2, 12), np.uint32)
+        prefix = np.empty((k, 2, 12), np.uint32)
+        c, r = twelve(s, 0), s[12:]
+        f12_copy(c, a)
+        j = 0
+        i = 0
+        while j < k and i <= set_bits[k - 1]:
+            if i > 0:
+                f12_cyclotomic_sqr_compressed(c, c, r)
+            if i == set_bits[j]:
+                f12_copy(kept[j], c)
+                j += 1
+            i += 1
+        if j < k:
+            return False
+        t, u, q = r[0:2], r[2:4], r[4:]
+        for j in range(k):
+            g = kept[j]
+            if e_is_zero(g[1, 0]):
+                return False
+            e_sqr(t, g[1, 2], q)
+            e_nr(t, t, q)
+            e_sqr(u, g[0, 1], q)
+            e_add(t, t, u)
+            e_dbl(u, u)
+            e_add(t, t, u)
+            e_dbl(u, g[0, 2])
+            e_sub(g[1, 1], t, u)               # numerator of g4, kept in place
+            e_dbl(t, g[1, 0])
+            e_dbl(g[0, 0], t)                  # denominator 4 g2, kept in g0's place
+            if j == 0:
+                e_copy(prefix[0], g[0, 0])
+            else:
+                e_mul(prefix[j], prefix[j - 1], g[0, 0], q)
+        e_inv(t, prefix[k - 1], q)             # t = 1 / (d_0 ... d_{k-1})
+        for j in range(k - 1, -1, -1):
+            g = kept[j]
+            if j > 0:
+                e_mul(u, t, prefix[j - 1], q)  # u = 1 / d_j
+                e_mul(t, t, g[0, 0], q)
+            else:
+                e_copy(u, t)
+            e_mul(g[1, 1], g[1, 1], u, q)      # g4
+        for j in range(k):
+            g = kept[j]
+            e_sqr(t, g[1, 1], q)
+            e_dbl(t, t)
+            e_mul(u, g[1, 0], g[1, 2], q)
+            e_add(t, t, u)
+            e_mul(u, g[0, 1], g[0, 2], q)
+            e_sub(t, t, u)
+            e_dbl(u, u)
+            e_sub(t, t, u)
+            e_nr(t, t, q)
+            e_one(u)
+            e_add(g[0, 0], t, u)               # g0
+        f12_copy(out, kept[0])
+        for j in range(1, k):
+            f12_mul(out, out, kept[j], r)
+        return True
+
+    @jit
     def f12_pow_bits(out, a, bits, s):
         # Square-and-multiply, exponent as MSB-first uint8 bits. Needs 54 rows.
         base, r = twelve(s, 0), s[12:]
@@ -461,7 +547,9 @@ def compile_towers(fq, fq2, jit) -> SimpleNamespace:
                               is_one=f12_is_one, eq=f12_eq, mul=f12_mul, sqr=f12_sqr, inv=f12_inv,
                               frobenius=f12_frobenius, mul_by_014=f12_mul_by_014,
                               cyclotomic_sqr=f12_cyclotomic_sqr, pow_bits=f12_pow_bits,
-                              cyclotomic_pow_bits=f12_cyclotomic_pow_bits)
+                              cyclotomic_pow_bits=f12_cyclotomic_pow_bits,
+                              cyclotomic_sqr_compressed=f12_cyclotomic_sqr_compressed,
+                              cyclotomic_pow_compressed=f12_cyclotomic_pow_compressed)
     return SimpleNamespace(fq6=fq6_ns, fq12=fq12_ns)
 
 

@@ -12,7 +12,7 @@ from py_ecc.optimized_bls12_381 import pairing as py_ecc_pairing
 from kernels import params
 from kernels.errors import KernelError
 from kernels.ff.fields import FQ, fq2_from_ints
-from kernels.ff.towers import fq12, fq12_pow, fq12_to_ints, new_scratch
+from kernels.ff.towers import fq12, fq12_from_ints, fq12_pow, fq12_to_ints, new_scratch
 from kernels.pairing import (
     X_ABS_BITS, final_exponentiation, fq12_eq, fq12_is_one, miller_loop, multi_pairing, pairing,
     pairing_check,
@@ -155,6 +155,25 @@ def test_pairing_check():
     assert not pairing_check(np.stack([g1(p_point), g1(neg(p_point))]),
                              np.stack([g2(q_point), g2(multiply(q_point, 2))]))
     assert not pairing_check(g1(p_point)[None], g2(q_point)[None])
+
+
+def test_final_exponentiation_of_one_and_of_zero():
+    # 1 takes the Granger-Scott fallback of the compressed exponentiation by x (it has a[1,0] = 0);
+    # 0 is documented to map to 0.
+    one = np.zeros((2, 3, 2, 12), np.uint32)
+    fq12.set_one(one)
+    assert fq12_is_one(final_exponentiation(one))
+    assert fq12.is_zero(final_exponentiation(np.zeros((2, 3, 2, 12), np.uint32)))
+
+
+@pytest.mark.parametrize("value", [
+    (((0, 0), (0, 0), (0, 0)), ((0, 0), (0, 0), (0, 1))),      # i w^5: its easy part is 1, the fallback
+    (((1, 0), (0, 0), (0, 0)), ((1, 0), (0, 0), (0, 0))),      # 1 + w
+    (((3, 1), (4, 1), (5, 9)), ((2, 6), (5, 3), (5, 8))),
+])
+def test_final_exponentiation_is_the_power_it_names(value):
+    f = fq12_from_ints(value)
+    assert fq12_eq(final_exponentiation(f), fq12_pow(f, 3 * (P**12 - 1) // R))
 
 
 def test_rejects_wrong_shapes_and_dtypes():

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from py_ecc.optimized_bls12_381 import FQ12 as PyFQ12
 
@@ -276,6 +276,53 @@ def test_cyclotomic_squaring_matches_squaring_in_the_cyclotomic_subgroup(s, a):
     fq12.conj(conj, m)
     fq12.mul(prod, m, conj, s)
     assert fq12.is_one(prod)
+
+
+@given(fq12_ints)
+@SETTINGS
+def test_compressed_squaring_is_the_cyclotomic_square_on_the_four_kept_coefficients(s, a):
+    m = cyclotomic(a)
+    assume(not fq12.is_zero(m))
+    full, compressed = new12(), m.copy()
+    fq12.cyclotomic_sqr(full, m, s)
+    fq12.cyclotomic_sqr_compressed(compressed, compressed, s)
+    kept = [(0, 1), (0, 2), (1, 0), (1, 2)]
+    for h, k in kept:
+        assert np.array_equal(compressed[h, k], full[h, k])
+    # The two dropped coefficients are left alone, not half-written.
+    assert np.array_equal(compressed[0, 0], m[0, 0]) and np.array_equal(compressed[1, 1], m[1, 1])
+
+
+@given(fq12_ints, st.lists(st.integers(min_value=0, max_value=70), min_size=1, max_size=7, unique=True))
+@settings(max_examples=15, deadline=None)
+def test_compressed_power_matches_granger_scott_power(s, a, set_bits):
+    m = cyclotomic(a)
+    assume(not fq12.is_zero(m))      # only 0 lies outside the group the easy part lands in
+    positions = np.array(sorted(set_bits), dtype=np.int64)
+    e = sum(1 << int(b) for b in positions)
+    bits = np.array([int(b) for b in bin(e)[2:]], dtype=np.uint8)
+    # It declines exactly when some kept power m^(2^b) has a[1,0] = 0 (sparse elements such as
+    # the easy part of a monomial do), and then leaves out untouched.
+    declines = any(fq12_to_ints(fq12_pow(m, 1 << int(b)))[1][0] == (0, 0) for b in positions)
+    fast, slow = np.full((2, 3, 2, 12), 7, dtype=np.uint32), new12()
+    assert fq12.cyclotomic_pow_compressed(fast, m, positions, s) == (not declines)
+    if declines:
+        assert (fast == 7).all()
+        return
+    fq12.cyclotomic_pow_bits(slow, m, bits, s)
+    assert fq12.eq(fast, slow)
+    # out may alias the input.
+    t = m.copy()
+    assert fq12.cyclotomic_pow_compressed(t, t, positions, s)
+    assert fq12.eq(t, slow)
+
+
+def test_compressed_power_declines_where_it_would_divide_by_zero(s):
+    # The identity has g2 = a[1,0] = 0 in every power: the routine says so and leaves out untouched,
+    # so that the caller (the pairing's exponentiation by x) can take Granger-Scott instead.
+    one, out = fq12_one(), np.full((2, 3, 2, 12), 7, dtype=np.uint32)
+    assert not fq12.cyclotomic_pow_compressed(out, one, np.array([1, 5], dtype=np.int64), s)
+    assert (out == 7).all()
 
 
 @given(fq12_ints, st.integers(min_value=0, max_value=2**80))

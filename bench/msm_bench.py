@@ -1,12 +1,14 @@
 """CPU MSM timings: G1 at 2^12, 2^14, 2^16 and G2 at 2^12, random and witness-like scalars.
 
-    python -m bench.msm_bench [--quick] [--baseline OLD_PIPPENGER.py] [--repeats N]
+    python -m bench.msm_bench [--quick] [--baseline OLD_PIPPENGER.py] [--tables] [--repeats N]
 
 Witness-like scalars model a Groth16 witness: 35% zeros, 35% ones, 20% below 2^32 and 10% full
 random field elements. `--baseline` loads another copy of `kernels/msm/pippenger.py` (e.g. the
 previous commit's, `git show HEAD~1:kernels/msm/pippenger.py > /tmp/old.py`) and times it in the
 same process, alternating old and new calls, so a shared machine's load hits both alike; both
-results are checked equal. Saves `bench/results/msm-<machine>.json`.
+results are checked equal. `--tables` also times the fixed-base MSM (kernels.msm.tables) from tables
+built once per point set (build seconds and bytes recorded), alternating with the bucket method.
+Saves `bench/results/msm-<machine>.json`.
 """
 
 from __future__ import annotations
@@ -94,22 +96,34 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="G1 up to 2^14 only")
     ap.add_argument("--baseline", help="path of an older pippenger.py to time beside the current one")
+    ap.add_argument("--tables", action="store_true", help="also time the fixed-base MSM from window tables")
+    ap.add_argument("--sizes", help="log2 sizes of the G1 cases (default 12,14,16; G2 stays at 12)")
     ap.add_argument("--repeats", type=int, default=3)
     args = ap.parse_args(argv)
 
     from kernels.msm import pippenger as new
 
     old = load_baseline(args.baseline) if args.baseline else None
-    cases = [("g1", 12), ("g1", 14)] + ([] if args.quick else [("g1", 16)]) + [("g2", 12)]
+    g1_sizes = [int(s) for s in args.sizes.split(",")] if args.sizes else [12, 14] + ([] if args.quick else [16])
+    cases = [("g1", s) for s in g1_sizes] + [("g2", 12)]
     rows = []
     for group, log_m in cases:
         m = 1 << log_m
         pts = random_points(group, m, seed=log_m)
+        table_info = {}
+        if args.tables:
+            from kernels.msm.tables import build_table, msm_with_table
+            t0 = time.perf_counter()
+            table = build_table(group, pts)
+            table_info = {"table_build_s": round(time.perf_counter() - t0, 2), "table_mb": round(table.nbytes / 1e6, 1),
+                          "table_window": table.c}
         for kind in ("random", "witness"):
             sc = scalars(kind, m, seed=100 + log_m)
             fns = {"new": getattr(new, f"msm_{group}")}
             if old is not None:
                 fns["old"] = getattr(old, f"msm_{group}")
+            if args.tables:
+                fns["tables"] = lambda p, s, table=table: msm_with_table(table, s)
             best, first, results = {}, {}, {}
             for name, fn in fns.items():                       # first calls (compile or cache load)
                 first[name], results[name] = time_call(lambda: fn(pts, sc))
@@ -124,9 +138,17 @@ def main(argv=None) -> int:
                     print(f"MISMATCH {group} 2^{log_m} {kind}", file=sys.stderr)
                     return 1
                 row.update(old_s=round(best["old"], 4), speedup=round(best["old"] / best["new"], 2))
+            if args.tables:
+                if not np.array_equal(results["tables"], results["new"]):
+                    print(f"MISMATCH tables {group} 2^{log_m} {kind}", file=sys.stderr)
+                    return 1
+                row.update(table_info, tables_s=round(best["tables"], 4),
+                           tables_speedup=round(best["new"] / best["tables"], 2))
             rows.append(row)
             print(row, flush=True)
-    payload = {"benchmark": "msm cpu (msm_g1 / msm_g2), best of warm calls",
+    payload = {"benchmark": "msm cpu (msm_g1 / msm_g2), best of warm calls"
+                            + ("; tables: kernels.msm.tables.msm_with_table, same points and scalars" if args.tables else ""),
+               "threads": __import__("numba").get_num_threads(),
                "scalars": "random: uniform < 2^252-ish; witness: 35% 0, 35% 1, 20% < 2^32, 10% random",
                "machine": machine_info(), "rows": rows}
     print(save_result("msm", payload))

@@ -1,13 +1,16 @@
 """Rows proved per second by `zkp-ledger prove`, with constraints per value and peak memory.
 
     python -m bench.statistics_bench [--sizes 1e3,1e4,1e5] [--columns 1,4] [--chunk-rows 1024]
-                                     [--range-bits 32] [--device cpu|cuda]
+                                     [--range-bits 32] [--device cpu|cuda] [--tables]
 
 Each case writes a CSV of random 32-bit values (in /tmp), proves it in a child process, and reads
 that child's own peak RSS (os.wait4). Keys are made once per shape before timing (`zkp-ledger
 setup`, timed separately), so the rows/s figure is proving alone: ingest through Dask, witness,
 Groth16 proofs, ledger append. Constant peak RSS across sizes is the streaming claim: memory is
-bounded by the partition and the chunk, not by the file. Results: bench/results/statistics-<machine>.json.
+bounded by the partition and the chunk, not by the file. `--tables` builds the shape's fixed-base
+tables (`zkp-ledger keys tables`, build time and size recorded) and proves every case twice, without
+and with them (the file is moved aside for the first), so the ratio comes from the same run.
+Results: bench/results/statistics-<machine>.json.
 """
 
 from __future__ import annotations
@@ -50,6 +53,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--chunk-rows", type=int, default=1024)
     parser.add_argument("--range-bits", type=int, default=32)
     parser.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
+    parser.add_argument("--tables", action="store_true", help="also prove each case with fixed-base tables")
     parser.add_argument("--keep", action="store_true", help="keep the work folder")
     parser.add_argument("--out-name", default="statistics", help="results file stem (default statistics)")
     args = parser.parse_args(argv)
@@ -76,24 +80,45 @@ def main(argv: list[str] | None = None) -> int:
                 ",".join(f"c{j}" for j in range(m)), "--range-bits", str(args.range_bits),
                 "--chunk-rows", str(args.chunk_rows), "--device", args.device])
             print(f"warm-up prove (8 rows): {warm_wall:.1f} s, peak RSS {warm_rss:.0f} MB", flush=True)
+            shape_id = Path(setup["key_dir"]).name
+            tables_file = Path(setup["key_dir"]) / "proving.tables" if args.tables else None
+            table_doc = {}
+            if tables_file is not None:
+                table_wall, table_rss, out = popen_with_rusage(zkp + ["keys", "tables", shape_id, "--ledger",
+                                                                      str(ledger), "--json"])
+                table_doc = json.loads(out)
+                print(f"fixed-base tables: {table_doc['bytes'] / 2**20:.0f} MiB in {table_wall:.1f} s "
+                      f"(peak RSS {table_rss:.0f} MB)", flush=True)
+                aside = tables_file.with_suffix(".aside")
             for n in sizes:
                 data = work / f"data-{m}-{n}.csv"
                 write_random_csv(data, n, m, args.range_bits)
                 cols = ",".join(f"c{j}" for j in range(m))
-                wall, rss, out = popen_with_rusage(zkp + [
-                    "prove", str(data), "--ledger", str(ledger), "--name", f"bench-{m}-{n}", "--columns", cols,
-                    "--range-bits", str(args.range_bits), "--chunk-rows", str(args.chunk_rows),
-                    "--device", args.device, "--json"])
-                row = {"rows": n, "columns": m, "values": n * m, "seconds": wall, "rows_per_s": n / wall,
-                       "values_per_s": n * m / wall, "peak_rss_mb": rss, "file_bytes": data.stat().st_size,
-                       "chunk_rows": args.chunk_rows, "range_bits": args.range_bits,
-                       "constraints_per_chunk": setup["constraints"],
-                       "constraints_per_value": setup["constraints_per_value"], "setup_seconds_for_shape": setup_wall,
-                       "warmup_prove_seconds": warm_wall}
-                rows_out.append(row)
+                for with_tables in ([False, True] if tables_file is not None else [False]):
+                    if tables_file is not None:
+                        os.replace(*((aside, tables_file) if with_tables else (tables_file, aside)))
+                    tag = "-tables" if with_tables else ""
+                    wall, rss, out = popen_with_rusage(zkp + [
+                        "prove", str(data), "--ledger", str(ledger), "--name", f"bench-{m}-{n}{tag}", "--columns",
+                        cols, "--range-bits", str(args.range_bits), "--chunk-rows", str(args.chunk_rows),
+                        "--device", args.device, "--json"])
+                    row = {"rows": n, "columns": m, "values": n * m, "seconds": wall, "rows_per_s": n / wall,
+                           "values_per_s": n * m / wall, "peak_rss_mb": rss, "file_bytes": data.stat().st_size,
+                           "chunk_rows": args.chunk_rows, "range_bits": args.range_bits,
+                           "constraints_per_chunk": setup["constraints"],
+                           "constraints_per_value": setup["constraints_per_value"],
+                           "setup_seconds_for_shape": setup_wall, "warmup_prove_seconds": warm_wall}
+                    if tables_file is not None:
+                        row["fixed_base_tables"] = with_tables
+                        if with_tables:
+                            plain = rows_out[-1]
+                            row.update(tables_bytes=table_doc["bytes"], tables_build_seconds=table_doc["seconds"],
+                                       speedup_over_no_tables=round(plain["seconds"] / wall, 3))
+                    rows_out.append(row)
+                    print(f"{m} column(s), {n} rows{' with tables' if with_tables else ''}: {wall:.1f} s, "
+                          f"{n / wall:.1f} rows/s, peak RSS {rss:.0f} MB"
+                          + (f", {row['speedup_over_no_tables']:.2f}x" if with_tables else ""), flush=True)
                 data.unlink()
-                print(f"{m} column(s), {n} rows: {wall:.1f} s, {n / wall:.1f} rows/s, peak RSS {rss:.0f} MB",
-                      flush=True)
     finally:
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)

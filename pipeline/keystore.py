@@ -3,6 +3,8 @@
     <ledger dir>/keys/<shape id>/proving.key     memory-mappable proving key (pipeline.groth16.keys)
     <ledger dir>/keys/<shape id>/verifying.key   verifying key (also stored in objects/ by `prove`)
     <ledger dir>/keys/<shape id>/shape.json      the shape, its Poseidon parameters, the R1CS digest
+    <ledger dir>/keys/<shape id>/proving.tables  optional fixed-base tables of the proving key
+                                                 (`zkp-ledger keys tables`; pipeline.groth16.prover_tables)
 
 A key is reused only if it was made for the very same R1CS (its digest is in the key), so a
 change of the circuit code can never pair a proof with a stale key. Before the first proof with a
@@ -23,6 +25,7 @@ from pipeline.circuit.statistics import Shape, circuit
 from pipeline.errors import ProofError
 from pipeline.groth16.keys import (ProvingKey, VerifyingKey, check_key_relations, load_proving_key,
                                    load_verifying_key)
+from pipeline.groth16.prover_tables import TABLE_FILE
 
 
 class KeyStore:
@@ -109,3 +112,29 @@ class KeyStore:
 
     def keys_for(self, shape: Shape) -> tuple[ProvingKey, VerifyingKey]:
         return self.load_keys(shape) if self.has_keys(shape) else self.make_keys(shape)
+
+    def tables_path(self, shape: Shape) -> Path:
+        return self.shape_dir(shape) / TABLE_FILE
+
+    def build_tables(self, shape: Shape, window: int | None = None):
+        """Build and write the fixed-base tables of `shape`'s proving key (which must exist); returns them."""
+        from pipeline.groth16.prover_tables import build_tables
+
+        pk, _ = self.load_keys(shape)
+        tables = build_tables(pk, file_digest(self.shape_dir(shape) / "proving.key"), window, log=self.log)
+        tables.save(self.tables_path(shape))
+        return tables
+
+    def load_tables(self, shape: Shape, pk: ProvingKey):
+        """The fixed-base tables beside `shape`'s proving key `pk`, memory-mapped, or None when there are
+        none; ProofError when they were made for other key bytes or do not fit the key."""
+        from pipeline.groth16.prover_tables import load_tables, tables_fit
+
+        path = self.tables_path(shape)
+        if not path.is_file():
+            return None
+        tables = load_tables(path, file_digest(self.shape_dir(shape) / "proving.key"))
+        if not tables_fit(pk, tables):
+            raise ProofError(f"fixed-base tables {path} do not fit the proving key beside them; "
+                             f"rebuild them with `zkp-ledger keys tables {shape.key_id()}` or delete the file")
+        return tables

@@ -173,16 +173,18 @@ _WORKER_KEYS: dict[tuple[str, Shape], tuple] = {}
 
 
 def _worker_keys(keys_dir: str, shape: Shape):
-    """(pk, r1cs) loaded once per process: the proving key is memory-mapped, so the workers of one
-    node share its pages through the page cache."""
+    """(pk, r1cs, tables) loaded once per process: the proving key and its fixed-base tables (None
+    when none were built) are memory-mapped, so the workers of one node share their pages through
+    the page cache."""
     from pipeline.groth16.prover import qap_of
 
     cached = _WORKER_KEYS.get((keys_dir, shape))
     if cached is None:
-        pk, _ = KeyStore(Path(keys_dir)).load_keys(shape)
+        store = KeyStore(Path(keys_dir))
+        pk, _ = store.load_keys(shape)
         r1cs = circuit(shape)
         qap_of(r1cs)
-        cached = _WORKER_KEYS[(keys_dir, shape)] = (pk, r1cs)
+        cached = _WORKER_KEYS[(keys_dir, shape)] = (pk, r1cs, store.load_tables(shape, pk))
     return cached
 
 
@@ -192,11 +194,11 @@ def prove_chunk(job: ChunkJob) -> ChunkProof:
 
     from pipeline.groth16.prover import prove
 
-    pk, r1cs = _worker_keys(job.keys_dir, job.shape)
+    pk, r1cs, tables = _worker_keys(job.keys_dir, job.shape)
     start = perf_counter()
     z, statement, salt = chunk_witness(job.shape, job.values, job.nulls, job.active_rows, job.lo, job.binding,
                                        job.index, job.mask_in, job.mask_out)
-    proof = prove(pk, r1cs, z, device=job.device)
+    proof = prove(pk, r1cs, z, device=job.device, tables=tables)
     return ChunkProof(job.index, job.first_row, job.active_rows, statement.public_inputs(), proof.to_bytes(), salt,
                       perf_counter() - start)
 

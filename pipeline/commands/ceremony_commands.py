@@ -8,6 +8,7 @@ a multi-party Groth16 setup in snarkjs's .ptau and .zkey formats (see pipeline.c
   ceremony circuit SHAPE PTAU OUT.zkey                 initial key of a statistics shape (+ OUT.r1cs)
   ceremony verify FILE [--ptau P] [--r1cs R | --shape S]
   keys import ZKEY --shape SHAPE --ptau PTAU [--allow-single-party]
+  keys tables SHAPE [--keys DIR] [--window C]          fixed-base tables beside a proving key (faster proofs)
 """
 
 from __future__ import annotations
@@ -114,20 +115,44 @@ def cmd_verify(args) -> int:
     return _report(args, doc, text)
 
 
-def cmd_keys_import(args) -> int:
-    from pipeline.ceremony.zkey_import import import_zkey
+def _store(args):
     from pipeline.keystore import KeyStore
 
     if args.keys:
-        store = KeyStore(Path(args.keys))
-    else:
-        from ledger import Ledger
-        from pipeline.statistics_proof import key_store
+        return KeyStore(Path(args.keys), log=_log(args))
+    from ledger import Ledger
+    from pipeline.statistics_proof import key_store
 
-        ledger_path = Path(args.ledger)
-        if not ledger_path.exists():
-            raise InputError(f"{ledger_path}: no ledger here; run `zkp-ledger init` first or give --keys DIR")
-        store = key_store(Ledger.open(ledger_path))
+    ledger_path = Path(args.ledger)
+    if not ledger_path.exists():
+        raise InputError(f"{ledger_path}: no ledger here; run `zkp-ledger init` first or give --keys DIR")
+    store = key_store(Ledger.open(ledger_path))
+    store.log = _log(args)
+    return store
+
+
+def cmd_keys_tables(args) -> int:
+    from pipeline.circuit.statistics import Shape
+
+    shape = Shape.parse(args.shape)
+    if args.window is not None and not 8 <= args.window <= 16:
+        raise InputError(f"--window {args.window}: window bits must be between 8 and 16")
+    store = _store(args)
+    if not store.has_keys(shape):
+        raise InputError(f"no keys for shape {shape.key_id()} in {store.folder}; make or import them first "
+                         f"(`zkp-ledger setup --shape {shape.key_id()}` or `zkp-ledger keys import`)")
+    start = time.perf_counter()
+    tables = store.build_tables(shape, args.window)
+    doc = {"shape": shape.key_id(), "file": str(store.tables_path(shape)), "bytes": tables.nbytes,
+           "tables": tables.describe(), "seconds": round(time.perf_counter() - start, 3)}
+    return _report(args, doc, f"wrote {doc['file']} ({tables.nbytes / 2**20:.0f} MiB, {doc['seconds']:.1f} s); "
+                              "proofs of this shape now use it (delete the file to prove without)")
+
+
+def cmd_keys_import(args) -> int:
+    from pipeline.ceremony.zkey_import import import_zkey
+
+    store = _store(args)
     doc = _timed(import_zkey, args.zkey, args.shape, args.ptau, store, args.allow_single_party, args.force,
                  log=_log(args))
     return _report(args, doc, f"installed the {doc['shape']} key in {doc['folder']} ({doc['label']}); "
@@ -179,8 +204,9 @@ def register(subparsers, common) -> None:
     p.add_argument("--shape", help="for a .zkey: its circuit as a statistics shape (instead of --r1cs)")
     p.set_defaults(func=cmd_verify)
 
-    keys = subparsers.add_parser("keys", help="install keys from a ceremony", description="Key store commands.")
-    ksub = keys.add_subparsers(dest="keys_command", metavar="{import}")
+    keys = subparsers.add_parser("keys", help="install keys from a ceremony; fixed-base tables",
+                                 description="Key store commands.")
+    ksub = keys.add_subparsers(dest="keys_command", metavar="{import,tables}")
     keys.set_defaults(func=lambda args: (keys.print_help(sys.stderr), 2)[1])
     p = ksub.add_parser("import", parents=[common], help="verify a ceremony .zkey and install it for its shape",
                         description="Verifies the .ptau, the .zkey transcript and the key against the shape's "
@@ -193,3 +219,12 @@ def register(subparsers, common) -> None:
                    help="accept a key with no contribution after the initial one (tests only)")
     p.add_argument("--force", action="store_true", help="replace keys already installed for the shape")
     p.set_defaults(func=cmd_keys_import)
+    p = ksub.add_parser("tables", parents=[common], help="build fixed-base tables beside a shape's proving key",
+                        description="Precomputes the window multiples of every proving-key base (about 16x the "
+                                    "key's size on disk, memory-mapped when proving) so that each MSM reduces one "
+                                    "set of buckets; every later proof of the shape uses them and is verified "
+                                    "before it is kept. Delete proving.tables to prove without.")
+    p.add_argument("shape", help="e.g. r1024-c1-k32-t9")
+    p.add_argument("--keys", help="key store folder (default: keys/ beside the ledger)")
+    p.add_argument("--window", type=int, help="window bits c, 8..16 (default: chosen per query by its size)")
+    p.set_defaults(func=cmd_keys_tables)

@@ -48,7 +48,7 @@ def _random_scalar() -> int:
     return secrets.randbelow(R - 1) + 1
 
 
-def prove(pk: ProvingKey, circuit: R1CS | QapMatrices, witness, *, device: str = "cpu") -> Proof:
+def prove(pk: ProvingKey, circuit: R1CS | QapMatrices, witness, *, device: str = "cpu", tables=None) -> Proof:
     """A proof that `witness` (the full assignment z, z[0] = 1) satisfies `circuit` under `pk`.
 
     `circuit` is an R1CS (the witness is checked against every constraint first) or the QAP rows
@@ -56,6 +56,10 @@ def prove(pk: ProvingKey, circuit: R1CS | QapMatrices, witness, *, device: str =
     result instead). `device` is "cpu" or "cuda" for the MSMs. Raises ProofError for a key of
     another circuit or a witness that does not satisfy the R1CS (naming the constraint), and
     InputError for a malformed witness.
+
+    `tables` (pipeline.groth16.prover_tables.ProverTables of this key) runs the CPU MSMs from
+    fixed-base tables; the proof is then verified against pk's verifying key before it is returned,
+    and a ProofError says the tables are damaged if it fails.
     """
     if device not in DEVICES:
         raise InputError(f"device must be one of {', '.join(DEVICES)}, got {device!r}")
@@ -65,23 +69,46 @@ def prove(pk: ProvingKey, circuit: R1CS | QapMatrices, witness, *, device: str =
     z_plain = np.empty_like(z)
     FR.from_mont_vec(z_plain, z)
     h = h_numerator_odd_coset(qap, z)
-    return _assemble(pk, z_plain, h, device)
+    if tables is not None and device == "cpu":
+        from pipeline.groth16.prover_tables import tables_fit
+        if not tables_fit(pk, tables):
+            raise ProofError("the fixed-base tables do not fit this proving key (made for another key?)")
+    if tables is None or device != "cpu":
+        return _assemble(pk, z_plain, h, device)
+    proof = _assemble(pk, z_plain, h, device, tables)
+    _check_table_proof(pk, z_plain, proof)
+    return proof
 
 
-def _assemble(pk: ProvingKey, z_plain: np.ndarray, h_plain: np.ndarray, device: str) -> Proof:
+def _check_table_proof(pk: ProvingKey, z_plain: np.ndarray, proof: Proof) -> None:
+    from pipeline.groth16.verifier import verify
+
+    public = FR.canonical_to_ints(z_plain[1:pk.n_public + 1])
+    if not verify(pk.vk, public, proof):
+        raise ProofError("a proof made with this key's fixed-base tables does not verify: the tables are "
+                         "damaged; delete proving.tables beside the key or rebuild it with `zkp-ledger keys tables`")
+
+
+def _assemble(pk: ProvingKey, z_plain: np.ndarray, h_plain: np.ndarray, device: str, tables=None) -> Proof:
     from kernels.ec.points import g1_add, g1_mul, g2_add, g2_mul
     from kernels.msm.pippenger import msm_g1, msm_g2
 
+    def msm(name, scalars):
+        if tables is not None:
+            from kernels.msm.tables import msm_with_table
+            return msm_with_table(tables.tables[name], scalars)
+        return (msm_g2 if name == "b_g2_query" else msm_g1)(getattr(pk, name), scalars, device=device)
+
     r, s = _random_scalar(), _random_scalar()
     vk = pk.vk
-    a = msm_g1(pk.a_query, z_plain, device=device)
+    a = msm("a_query", z_plain)
     a = g1_add(g1_add(a, vk.alpha_g1), g1_mul(pk.delta_g1, r))
-    b2 = msm_g2(pk.b_g2_query, z_plain, device=device)
+    b2 = msm("b_g2_query", z_plain)
     b2 = g2_add(g2_add(b2, vk.beta_g2), g2_mul(vk.delta_g2, s))
-    b1 = msm_g1(pk.b_g1_query, z_plain, device=device)
+    b1 = msm("b_g1_query", z_plain)
     b1 = g1_add(g1_add(b1, pk.beta_g1), g1_mul(pk.delta_g1, s))
-    c = msm_g1(pk.l_query, z_plain[pk.n_public + 1:], device=device)
-    c = g1_add(c, msm_g1(pk.h_query, h_plain, device=device))
+    c = msm("l_query", z_plain[pk.n_public + 1:])
+    c = g1_add(c, msm("h_query", h_plain))
     c = g1_add(c, g1_mul(a, s))
     c = g1_add(c, g1_mul(b1, r))
     c = g1_add(c, g1_mul(pk.delta_g1, (-r * s) % R))

@@ -1,0 +1,149 @@
+"""Fixed-base tables of a proving key (kernels.msm.tables), built once and kept beside the key.
+
+Every chunk of a shape is proved with the same bases, so the prover can precompute, per query
+(A, B₁, B₂, L, H), the window multiples [2^(c·w)]·P of every base and prove each chunk with one
+set of buckets per MSM. The file, `proving.tables` beside `proving.key`, holds them as the kernels
+keep them in memory, so `load_tables` maps it with `np.memmap` (workers on one node share the pages):
+
+    magic "ZKPT", version (u32), header length (u32), a JSON header, zero padding, then the
+    sections, each 64-byte aligned: uint32 little-endian limbs of (n, windows) + point shape.
+    Header: {"key_blake3": hex, "sections": [{"name", "group", "c", "n", "offset"}, ...]}
+
+The header names the BLAKE3 of the proving key the tables belong to, and `load_tables` refuses a
+file made for other key bytes. Tables are not trusted further than that: a proof made with them is
+verified against the (checked) verifying key before it leaves the prover (pipeline.groth16.prover),
+so a damaged or planted table yields an error, never a wrong proof, and since a valid proof is
+distributed as the honest prover's (A and B are uniform through r and s, C is then determined) a
+table cannot make a proof that verifies leak the witness either.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import struct
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from time import perf_counter
+
+import numpy as np
+
+from pipeline.errors import ProofError
+
+TABLE_FILE = "proving.tables"
+QUERIES = (("a_query", "g1"), ("b_g1_query", "g1"), ("b_g2_query", "g2"), ("l_query", "g1"), ("h_query", "g1"))
+_MAGIC, _VERSION = b"ZKPT", 1
+_HEAD = struct.Struct("<4sII")
+_ALIGN = 64
+
+
+def _align(x: int) -> int:
+    return (x + _ALIGN - 1) // _ALIGN * _ALIGN
+
+
+@dataclass
+class ProverTables:
+    """One kernels.msm.tables.BaseTable per query of a proving key, and the key they were made from."""
+
+    key_blake3: str
+    tables: dict             # query name -> BaseTable
+
+    @property
+    def nbytes(self) -> int:
+        return sum(t.nbytes for t in self.tables.values())
+
+    def describe(self) -> dict:
+        return {name: {"group": t.group, "c": t.c, "bases": t.n, "windows": t.points.shape[1],
+                       "bytes": t.nbytes} for name, t in self.tables.items()}
+
+    def save(self, path) -> None:
+        """Write the file atomically (a temporary beside it, fsync, rename)."""
+        path = Path(path)
+        sections = []
+        header = {"key_blake3": self.key_blake3, "sections": sections}
+        # Offsets depend on the header length, which depends on the offsets' digits: fix them with
+        # room to spare (a header of at most 4 KiB per 16 sections).
+        base = _align(_HEAD.size + 4096)
+        offset = base
+        for name, table in self.tables.items():
+            sections.append({"name": name, "group": table.group, "c": table.c, "n": table.n, "offset": offset})
+            offset = _align(offset + table.nbytes)
+        blob = json.dumps(header, sort_keys=True).encode()
+        if _HEAD.size + len(blob) > base:
+            raise ProofError("fixed-base table header too long")
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        try:
+            with open(tmp, "wb") as f:
+                f.write(_HEAD.pack(_MAGIC, _VERSION, len(blob)) + blob)
+                for section, table in zip(sections, self.tables.values()):
+                    f.write(b"\0" * (section["offset"] - f.tell()))
+                    table.points.astype("<u4", copy=False).tofile(f)
+                f.write(b"\0" * (offset - f.tell()))
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(tmp, path)
+        finally:
+            tmp.unlink(missing_ok=True)
+
+
+def build_tables(pk, key_blake3: str, c: int | None = None, log=None) -> ProverTables:
+    """Tables of every query of `pk` (a checked proving key whose file has BLAKE3 `key_blake3`)."""
+    from kernels.msm.tables import build_table
+
+    tables = {}
+    for name, group in QUERIES:
+        start = perf_counter()
+        tables[name] = build_table(group, np.asarray(getattr(pk, name)), c)
+        if log:
+            t = tables[name]
+            log(f"fixed-base table {name}: {t.n} bases x {t.points.shape[1]} windows of {t.c} bits, "
+                f"{t.nbytes / 2**20:.0f} MiB, {perf_counter() - start:.1f} s")
+    return ProverTables(key_blake3, tables)
+
+
+def load_tables(path, key_blake3: str) -> ProverTables:
+    """The tables in `path`, memory-mapped; ProofError if the file is damaged or made for another key."""
+    from kernels.msm.tables import BaseTable, windows
+    from pipeline.groth16.keys import G1_SHAPE, G2_SHAPE
+
+    path = Path(path)
+    size = path.stat().st_size
+    with open(path, "rb") as f:
+        head = f.read(_HEAD.size)
+        if len(head) < _HEAD.size:
+            raise ProofError(f"fixed-base tables {path} are truncated ({size} bytes)")
+        magic, version, length = _HEAD.unpack(head)
+        if magic != _MAGIC or version != _VERSION:
+            raise ProofError(f"{path} is not a zkp-ledger fixed-base table file (magic {magic!r}, version {version})")
+        try:
+            header = json.loads(f.read(length))
+            if header["key_blake3"] != key_blake3:
+                raise ProofError(f"fixed-base tables {path} belong to other proving-key bytes; "
+                                 f"rebuild them with `zkp-ledger keys tables` or delete the file")
+            tables = {}
+            for section in header["sections"]:
+                name, group, c, n, offset = (section[k] for k in ("name", "group", "c", "n", "offset"))
+                if (name, group) not in QUERIES or name in tables:
+                    raise ValueError(f"unexpected section {name!r}")
+                shape = (int(n), windows(int(c))) + (G1_SHAPE if group == "g1" else G2_SHAPE)
+                nbytes = int(np.prod(shape)) * 4
+                if offset % _ALIGN or offset + nbytes > size:
+                    raise ProofError(f"fixed-base tables {path} are truncated (section {name})")
+                points = np.memmap(path, dtype="<u4", mode="r", offset=offset, shape=shape) if n else \
+                    np.zeros(shape, np.uint32)
+                tables[name] = BaseTable(group, int(c), points)
+        except (KeyError, TypeError, ValueError, UnicodeDecodeError) as exc:
+            raise ProofError(f"fixed-base tables {path} have a damaged header ({exc})") from None
+    if sys.byteorder != "little":
+        raise ProofError("fixed-base tables are stored little-endian; this machine is big-endian")
+    return ProverTables(key_blake3, tables)
+
+
+def tables_fit(pk, tables: ProverTables) -> bool:
+    """True when every query of pk has a table of as many bases."""
+    return all(name in tables.tables and tables.tables[name].n == np.asarray(getattr(pk, name)).shape[0]
+               for name, _ in QUERIES)
+
+
+__all__ = ["TABLE_FILE", "QUERIES", "ProverTables", "build_tables", "load_tables", "tables_fit"]

@@ -120,8 +120,11 @@ class KeyStore:
         """Build and write the fixed-base tables of `shape`'s proving key (which must exist); returns them."""
         from pipeline.groth16.prover_tables import build_tables
 
+        from pipeline.circuit.statistics import sample_assignment
+
         pk, _ = self.load_keys(shape)
-        tables = build_tables(pk, file_digest(self.shape_dir(shape) / "proving.key"), window, log=self.log)
+        sample = None if window else sample_assignment(shape)
+        tables = build_tables(pk, file_digest(self.shape_dir(shape) / "proving.key"), window, sample, log=self.log)
         tables.save(self.tables_path(shape))
         return tables
 

@@ -106,6 +106,8 @@ def _decompose(scalars, lo, hi, chunk):
         t = np.empty(5, np.uint64)
         for k in range(c * chunk, min(m, (c + 1) * chunk)):
             _split(scalars[k], lo[k], hi[k], q2, t)
+        q2[:] = 0                               # they held the halves of secret scalars
+        t[:] = 0
 
 
 _endo, _neg = g1.aff_endo, fq.neg
@@ -203,6 +205,24 @@ def _g2_bases(points, out):
         _neg_g2(out[k, 3], out[k, 3])
 
 
+_R_LIMBS = np.array([(params.R >> (32 * i)) & 0xFFFFFFFF for i in range(8)], np.uint32)
+
+
+def _below_r(scalars: np.ndarray) -> np.ndarray:
+    """Per row of (m, 8) little-endian limbs: the number is below r."""
+    less = np.zeros(scalars.shape[0], np.bool_)
+    equal = np.ones(scalars.shape[0], np.bool_)
+    for i in range(7, -1, -1):
+        less |= equal & (scalars[:, i] < _R_LIMBS[i])
+        equal &= scalars[:, i] == _R_LIMBS[i]
+    return less
+
+
+def below_r(scalars: np.ndarray) -> np.ndarray:
+    """Per row of (m, 8) little-endian uint32 limbs: the number is below r."""
+    return _below_r(scalars)
+
+
 def _check_scalars(scalars: np.ndarray) -> np.ndarray:
     scalars = np.ascontiguousarray(scalars, dtype=np.uint32)
     if scalars.ndim != 2 or scalars.shape[1] != FR.nlimbs:
@@ -225,13 +245,17 @@ def g1_split(points: np.ndarray, scalars: np.ndarray) -> tuple[np.ndarray, np.nd
     """(bases, bits): bases (m, 2, 2, 12) = [P, tau P], bits (m, 2, 128) MSB-first of k = k1 + k2 D,
     for (m, 2, 12) affine G1 points and (m, 8) canonical scalars (ValueError for a scalar >= r)."""
     lo, hi = decompose(_check_scalars(scalars))
+    halves = []
     try:
         if hi[:, 4:].any() or lo[:, 4:].any():
             raise ValueError("a G1 scalar is not below r: reduce it first")
-        bits = np.stack([_limb_bits(lo, HALF_BITS), _limb_bits(hi, HALF_BITS)], axis=1)
-    finally:
+        halves = [_limb_bits(lo, HALF_BITS), _limb_bits(hi, HALF_BITS)]
+        bits = np.stack(halves, axis=1)
+    finally:                                   # every copy of the halves but `bits` (the caller zeroes it)
         lo.fill(0)
         hi.fill(0)
+        for half in halves:
+            half.fill(0)
     return np.stack([points, tau(points)], axis=1), bits
 
 

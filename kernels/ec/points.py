@@ -138,20 +138,28 @@ _EACH_BATCH = 1 << 14   # points per call: bounds the bases and bits held at onc
 def _mul_each(batch, shape, split, points, scalars, negate) -> np.ndarray:
     from kernels.ff.fields import FR
 
+    from kernels.ec.glv import below_r
+
     pts = _points(points, shape, "points")
     sc = np.ascontiguousarray(scalars, dtype=np.uint32)
-    m = pts.shape[0]
-    if sc.shape != (m, FR.nlimbs):
-        raise ValueError(f"scalars must have shape ({m}, {FR.nlimbs}), got {sc.shape}")
-    neg = np.zeros(m, np.bool_) if negate is None else np.ascontiguousarray(negate, dtype=np.bool_)
-    out = np.empty_like(pts)
-    for lo in range(0, m, _EACH_BATCH):
-        hi = min(m, lo + _EACH_BATCH)
-        bases, bits = split(pts[lo:hi], sc[lo:hi])
-        try:
-            batch.mul_each_aff(out[lo:hi], bases, bits, neg[lo:hi])
-        finally:
-            bits.fill(0)
+    try:
+        m = pts.shape[0]
+        if sc.shape != (m, FR.nlimbs):
+            raise ValueError(f"scalars must have shape ({m}, {FR.nlimbs}), got {sc.shape}")
+        if not below_r(sc).all():
+            raise ValueError("a scalar is not below r: reduce it first")
+        neg = np.zeros(m, np.bool_) if negate is None else np.ascontiguousarray(negate, dtype=np.bool_)
+        out = np.empty_like(pts)
+        for lo in range(0, m, _EACH_BATCH):
+            hi = min(m, lo + _EACH_BATCH)
+            bases, bits = split(pts[lo:hi], sc[lo:hi])
+            try:
+                batch.mul_each_aff(out[lo:hi], bases, bits, neg[lo:hi])
+            finally:
+                bits.fill(0)
+    finally:
+        if sc is not scalars and not np.shares_memory(sc, np.asarray(scalars)):
+            sc.fill(0)                      # a converted copy of the caller's (maybe secret) scalars
     return out
 
 

@@ -36,11 +36,19 @@ def create_ptau_key(challenge: bytes, rng: ChaCha) -> tuple[dict, PtauPubKey]:
 
 
 def same_ratio(g1a: np.ndarray, g1b: np.ndarray, g2a: np.ndarray, g2b: np.ndarray) -> bool:
-    """e(g1a, g2b) = e(g1b, g2a), none of the four the point at infinity (snarkjs's `sameRatio`)."""
-    from kernels.ec.points import g1_neg
+    """e(g1a, g2b) = e(g1b, g2a), none of the four the point at infinity (snarkjs's `sameRatio`), and
+    every one on its curve and in the order-r subgroup: the pairing sends a small-order component to 1,
+    so without this check a proof of knowledge made of small-order points would pass (snarkjs skips it)."""
+    from kernels.ec.points import g1_neg, g1_validate, g2_validate
+    from kernels.errors import EncodingError
     from kernels.pairing import pairing_check
 
     if not all(np.asarray(p).any() for p in (g1a, g1b, g2a, g2b)):
+        return False
+    try:
+        g1_validate(np.stack([np.asarray(g1a, np.uint32), np.asarray(g1b, np.uint32)]))
+        g2_validate(np.stack([np.asarray(g2a, np.uint32), np.asarray(g2b, np.uint32)]))
+    except (EncodingError, ValueError):
         return False
     return pairing_check(np.stack([np.asarray(g1a, np.uint32), g1_neg(g1b)]),
                          np.stack([np.asarray(g2b, np.uint32), np.asarray(g2a, np.uint32)]))

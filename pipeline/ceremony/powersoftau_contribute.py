@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import sys
 
+import numpy as np
+
 from pipeline.ceremony.apply_key import apply_key
 from pipeline.ceremony.blake2b import Blake2b, blake2b
 from pipeline.ceremony.keypair import create_ptau_key
@@ -27,6 +29,29 @@ def last_challenge(ptau) -> bytes:
     return ptau.contributions[-1].next_challenge if ptau.contributions else first_challenge_hash(ptau.power)
 
 
+_PTAU_SECTIONS = ((2, "tauG1", "g1"), (3, "tauG2", "g2"), (4, "alphaTauG1", "g1"), (5, "betaTauG1", "g1"),
+                  (6, "betaG2", "g2"))
+
+
+def check_input_points(items, path, say) -> None:
+    """InputError unless every point a contributor is about to multiply by its secret is on its curve
+    and in the order-r subgroup; items: (what, "g1" | "g2", points). A point with a small-order
+    component would come back as that component times the secret (times the GLV/GLS halves, which act
+    as scalars only in the subgroup) and hand the secret's residues modulo the small orders to whoever
+    made the file, who could then clean the file so that it still verifies. Parallel subgroup checks,
+    about half a multiplication per point."""
+    from kernels.ec.points import g1_validate, g2_validate
+    from kernels.errors import EncodingError
+
+    for what, group, points in items:
+        say(f"checking {what}: {points.shape[0]} points, before the secret touches them")
+        try:
+            (g2_validate if group == "g2" else g1_validate)(np.ascontiguousarray(points))
+        except EncodingError as exc:
+            raise InputError(f"{path}: {what}: {exc}; refusing to contribute: a file with such points "
+                             "can extract the contributor's secret") from None
+
+
 def _contribute(in_path, out_path, name: str | None, rng, kind: int, beacon: tuple | None, log) -> dict:
     say = log or (lambda _m: None)
     ptau = read_ptau(in_path)
@@ -35,6 +60,8 @@ def _contribute(in_path, out_path, name: str | None, rng, kind: int, beacon: tup
                          "contribute to the full ceremony file")
     if ptau.prepared:
         say(f"{in_path} was prepared for phase 2; the output drops those sections: run `ceremony prepare` again")
+    check_input_points([(f"section {k} ({what})", group, ptau.sections[k]) for k, what, group in _PTAU_SECTIONS],
+                       in_path, say)
     challenge = last_challenge(ptau)
     secret, key = create_ptau_key(challenge, rng)
     rng.wipe()

@@ -131,9 +131,17 @@ def verify_lagrange(ptau) -> None:
     from kernels.ff.fields import FR
     from kernels.ntt import SNARKJS_GENERATOR, domain_root, intt
 
+    from kernels.ec.points import g1_validate, g2_validate
+
     s, power = ptau.sections, ptau.power
     for lag_kind, tau_kind, group, top in ((12, 2, "g1", power + 1), (13, 3, "g2", power), (14, 4, "g1", power),
                                            (15, 5, "g1", power)):
+        # Subgroup first: a small-order component could vanish from the random evaluation below
+        # (with probability 1/3 for order 3), and phase-2 keys are built from these points.
+        try:
+            (g2_validate if group == "g2" else g1_validate)(np.ascontiguousarray(s[lag_kind]))
+        except Exception as exc:
+            raise ProofError(f"{ptau.path}: section {lag_kind}: {exc}") from None
         offset = 0
         for p in range(top + 1):
             n = 1 << p

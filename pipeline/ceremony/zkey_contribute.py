@@ -10,7 +10,7 @@ import hashlib
 import numpy as np
 
 from pipeline.ceremony.apply_key import scale_points
-from pipeline.ceremony.powersoftau_contribute import parse_beacon
+from pipeline.ceremony.powersoftau_contribute import check_input_points, parse_beacon
 from pipeline.ceremony.transcript import (beacon_rng, entropy_rng, fr_from_rng, g1_from_rng, g1_uncompressed,
                                           hash_to_g2)
 from pipeline.snarkjs.zkey_file import ZkeyContribution, read_zkey_ceremony, write_zkey_file
@@ -39,6 +39,9 @@ def _contribute(in_path, out_path, name, rng, kind: int, beacon, log) -> dict:
 
     say = log or (lambda _m: None)
     z = read_zkey_ceremony(in_path)
+    check_input_points([("section 8 (L)", "g1", z.points(8)), ("section 9 (H)", "g1", z.points(9)),
+                        ("δ in G1", "g1", np.asarray(z.delta1)[None]), ("δ in G2", "g2", np.asarray(z.delta2)[None])],
+                       in_path, say)
     h = transcript_hasher(z, len(z.contributions))
     delta = fr_from_rng(rng)
     g1_s = g1_from_rng(rng)

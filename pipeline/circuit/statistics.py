@@ -521,6 +521,19 @@ def chunk_witness(shape: Shape, values: np.ndarray, nulls: np.ndarray, active_ro
     return assignment(shape, chunk, statement), statement, chunk.salt
 
 
+def sample_assignment(shape: Shape) -> list[int]:
+    """The assignment of a full middle chunk of uniform random values (no nulls, random masks): a
+    witness like those to come, for choices that depend on the scalars' sizes (fixed-base tables)."""
+    rng = np.random.default_rng(secrets.randbits(64))
+    values = rng.integers(0, 1 << shape.range_bits, (shape.rows, shape.columns), dtype=np.uint64).astype(np.int64)
+    nulls = np.zeros(values.shape, dtype=bool)
+    binding = DatasetBinding("00" * 32, "sample", 1)
+    chain = MaskChain(shape, binding)
+    z, _, _ = chunk_witness(shape, values, nulls, shape.rows, [0] * shape.columns, binding, 1, chain.before(1),
+                            chain.before(2))
+    return z
+
+
 def _sponge_trace(inputs: list[int], width: int, tag: int, z: list[int]) -> int:
     p = poseidon_params(width)
     rate = p.t - 1

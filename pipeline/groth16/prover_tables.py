@@ -87,14 +87,26 @@ class ProverTables:
             tmp.unlink(missing_ok=True)
 
 
-def build_tables(pk, key_blake3: str, c: int | None = None, log=None) -> ProverTables:
-    """Tables of every query of `pk` (a checked proving key whose file has BLAKE3 `key_blake3`)."""
-    from kernels.msm.tables import build_table
+def build_tables(pk, key_blake3: str, c: int | None = None, sample=None, log=None) -> ProverTables:
+    """Tables of every query of `pk` (a checked proving key whose file has BLAKE3 `key_blake3`).
 
+    Window bits: `c` for all, else per query from `sample` (a full assignment z of the circuit, as
+    ints, like the witnesses to come: A, B and L meet mostly short scalars, so a smaller c pays),
+    else the full-width choice. H always meets full-width scalars.
+    """
+    from kernels.ff.fields import FR
+    from kernels.msm.tables import build_table, window_for_scalars
+
+    sample_scalars = None
+    if sample is not None:
+        sample_scalars = FR.canonical(sample)
     tables = {}
     for name, group in QUERIES:
         start = perf_counter()
-        tables[name] = build_table(group, np.asarray(getattr(pk, name)), c)
+        window = c
+        if window is None and sample_scalars is not None and name != "h_query":
+            window = window_for_scalars(sample_scalars[pk.n_public + 1:] if name == "l_query" else sample_scalars)
+        tables[name] = build_table(group, np.asarray(getattr(pk, name)), window)
         if log:
             t = tables[name]
             log(f"fixed-base table {name}: {t.n} bases x {t.points.shape[1]} windows of {t.c} bits, "

@@ -56,9 +56,9 @@ def compile_pippenger(curve, F, element_shape: tuple) -> SimpleNamespace:
       `recode(scalars, c, digits)`: signed digits, (nwin, m) int32, parallel over points;
       `add_pending(acc, points, dst, src, negate, count, prefix, kind, t, s)`: batch-affine
           acc[dst[i]] += (-1)^negate[i] points[src[i]] for i < count (dst distinct, no src among them);
-      `window_sums(points, digits, c, ngroups, nchunks, batch, out)`: out (nwin, nchunks, 4, *e) XYZZ,
-          window w's sum over point chunk; tasks (group of windows, chunk) in parallel; batch = 0
-          accumulates in XYZZ only;
+      `window_sums(points, digits, c, ngroups, bounds, batch, out)`: out (nwin, nchunks, 4, *e) XYZZ,
+          window w's sum over point chunk [bounds[j], bounds[j + 1]) (nchunks = len(bounds) - 1);
+          tasks (group of windows, chunk) in parallel; batch = 0 accumulates in XYZZ only;
       `sum_points(out, points, nparts)`: Jacobian out = sum of affine points (points are overwritten);
       `reduce_buckets(buckets, out)`: (nwin, nb, 4, *e) XYZZ -> (nwin, 4, *e), parallel over windows;
       `combine(sums, c, out)`: (nwin, nchunks, 4, *e) XYZZ -> Jacobian out by Horner;
@@ -186,16 +186,17 @@ def compile_pippenger(curve, F, element_shape: tuple) -> SimpleNamespace:
         return np.zeros((n, 2) + eshape, np.uint32), np.zeros((n, 4) + eshape, np.uint32)
 
     @cached_njit(parallel=True, nogil=True)
-    def window_sums(points, digits, c, ngroups, nchunks, batch, out):
-        nwin, m = digits.shape
+    def window_sums(points, digits, c, ngroups, bounds, batch, out):
+        nwin = digits.shape[0]
+        nchunks = bounds.shape[0] - 1
         nb = 1 << (c - 1)
         for task in prange(ngroups * nchunks):
             group = task // nchunks
             chunk = task - group * nchunks
             w0 = group * nwin // ngroups
             nw = (group + 1) * nwin // ngroups - w0
-            lo = chunk * m // nchunks
-            hi = (chunk + 1) * m // nchunks
+            lo = bounds[chunk]
+            hi = bounds[chunk + 1]
             t = np.empty((T_ROWS,) + eshape, np.uint32)
             s = np.empty((S_ROWS, 12), np.uint32)
             neg = np.empty((2,) + eshape, np.uint32)
@@ -419,6 +420,11 @@ def task_layout(nwin: int, threads: int) -> tuple[int, int]:
     return 1, threads
 
 
+def even_bounds(m: int, nchunks: int) -> np.ndarray:
+    """Chunk boundaries splitting m points into nchunks ranges of (nearly) equal length."""
+    return np.array([j * m // nchunks for j in range(nchunks + 1)], np.int64)
+
+
 def batch_size(buckets_per_task: int) -> int:
     """Additions per shared inversion: a quarter of the task's buckets (few conflicts), capped;
     0 (XYZZ accumulation only) when that is too few to pay for the inversion."""
@@ -456,7 +462,7 @@ def _bucket_msm(msm, points, scalars, element, group, device, c, out):
     nchunks = min(nchunks, points.shape[0])
     batch = batch_size(-(-nwin // ngroups) * (1 << (c - 1)))
     sums = np.empty((nwin, nchunks, 4) + element, np.uint32)
-    msm.window_sums(points, digits, c, ngroups, nchunks, batch, sums)
+    msm.window_sums(points, digits, c, ngroups, even_bounds(points.shape[0], nchunks), batch, sums)
     msm.combine(sums, c, out)
 
 

@@ -93,6 +93,18 @@ class BaseTable:
         return self.points[:, 0]
 
 
+def balanced_bounds(digits: np.ndarray, nchunks: int) -> np.ndarray:
+    """Boundaries of nchunks contiguous ranges of `digits` holding (nearly) equal numbers of nonzero
+    digits: a witness puts its short scalars (bits) and its long ones (hash states) in separate
+    runs of variables, so equal-length ranges would leave one thread most of the work."""
+    m = digits.shape[0]
+    nchunks = max(1, min(nchunks, m))
+    work = np.cumsum(digits != 0)
+    total = int(work[-1]) if m else 0
+    inner = np.searchsorted(work, [total * j // nchunks for j in range(1, nchunks)], side="left")
+    return np.concatenate([[0], inner, [m]]).astype(np.int64)
+
+
 def build_table(group: str, bases: np.ndarray, c: int | None = None) -> BaseTable:
     """The table of `bases` ((n,) + point shape, in the subgroup; infinity allowed) with window c
     (default `table_window(n)`): nwin - 1 rounds of [2^c] on every point, parallel."""
@@ -130,20 +142,29 @@ def msm_with_table(table: BaseTable, scalars: np.ndarray) -> np.ndarray:
         return out
     if pippenger.max_bit_length(scalars) > SCALAR_BITS:
         raise ValueError(f"scalars must be below 2^{SCALAR_BITS} (canonical, below r)")
+    # Scalars 1 (a witness's set bits) would all land in one bucket, conflict there and fall back
+    # to XYZZ additions: sum their bases by the batch-affine tree instead, as the bucket method does.
     infinity = ~table.bases().reshape(n, -1).any(axis=1)
-    if infinity.any():
+    one = (scalars[:, 0] == 1) & ~scalars[:, 1:].any(axis=1) & ~infinity
+    parts = []
+    if one.any():
+        part = np.empty((3,) + element, np.uint32)
+        msm.sum_points(part, np.ascontiguousarray(table.points[one, 0]), numba.get_num_threads())
+        parts.append(part)
+    if infinity.any() or one.any():
         scalars = scalars.copy()
-        scalars[infinity] = 0
+        scalars[infinity | one] = 0
     digits = np.empty((nwin, n), np.int32)
     msm.recode(scalars, c, digits)
     flat_digits = np.ascontiguousarray(digits.T).reshape(1, n * nwin)     # point-major, as the table
     flat_points = table.points.reshape((n * nwin,) + shape)
-    nchunks = max(1, min(numba.get_num_threads(), n * nwin))
-    sums = np.empty((1, nchunks, 4) + element, np.uint32)
-    msm.window_sums(flat_points, flat_digits, c, 1, nchunks, pippenger.batch_size(1 << (c - 1)), sums)
+    bounds = balanced_bounds(flat_digits[0], numba.get_num_threads())
+    sums = np.empty((1, bounds.shape[0] - 1, 4) + element, np.uint32)
+    msm.window_sums(flat_points, flat_digits, c, 1, bounds, pippenger.batch_size(1 << (c - 1)), sums)
     total = np.empty((3,) + element, np.uint32)
     msm.combine(sums, c, total)
-    msm.parts_to_affine(out, total[None])
+    parts.append(total)
+    msm.parts_to_affine(out, np.stack(parts))
     return out
 
 

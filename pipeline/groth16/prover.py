@@ -81,10 +81,20 @@ def prove(pk: ProvingKey, circuit: R1CS | QapMatrices, witness, *, device: str =
 
 
 def _check_table_proof(pk: ProvingKey, z_plain: np.ndarray, proof: Proof) -> None:
+    # Subgroup first: a table point with a small-order component would add z_j times that component
+    # to A or C, which the pairing ignores (a verifying proof that leaks z_j mod the small order).
+    from kernels.ec.points import g1_validate, g2_validate
+    from kernels.errors import EncodingError
     from pipeline.groth16.verifier import verify
 
+    try:
+        g1_validate(np.stack([proof.a, proof.c]))
+        g2_validate(proof.b)
+        valid = True
+    except EncodingError:
+        valid = False
     public = FR.canonical_to_ints(z_plain[1:pk.n_public + 1])
-    if not verify(pk.vk, public, proof):
+    if not valid or not verify(pk.vk, public, proof):
         raise ProofError("a proof made with this key's fixed-base tables does not verify: the tables are "
                          "damaged; delete proving.tables beside the key or rebuild it with `zkp-ledger keys tables`")
 

@@ -10,11 +10,12 @@ keep them in memory, so `load_tables` maps it with `np.memmap` (workers on one n
     Header: {"key_blake3": hex, "sections": [{"name", "group", "c", "n", "offset"}, ...]}
 
 The header names the BLAKE3 of the proving key the tables belong to, and `load_tables` refuses a
-file made for other key bytes. Tables are not trusted further than that: a proof made with them is
-verified against the (checked) verifying key before it leaves the prover (pipeline.groth16.prover),
-so a damaged or planted table yields an error, never a wrong proof, and since a valid proof is
-distributed as the honest prover's (A and B are uniform through r and s, C is then determined) a
-table cannot make a proof that verifies leak the witness either.
+file made for other key bytes. Tables are not trusted further than that: a proof made with them must
+have its points in the order-r subgroups and verify against the (checked) verifying key before it
+leaves the prover (pipeline.groth16.prover), so a damaged or planted table yields an error, never a
+wrong proof. The subgroup check matters: a table point with a small-order component adds z_j times
+that component to A or C, which the pairing does not see. With A, B, C in the subgroups, a valid
+proof is distributed as the honest prover's (A and B uniform through r and s, C then determined).
 """
 
 from __future__ import annotations

@@ -68,3 +68,37 @@ def test_tables_of_another_key_shape_are_refused(small_circuit, small_keys, smal
     assert not tables_fit(pk, short)
     with pytest.raises(ProofError, match="do not fit"):
         prove(pk, r1cs, z, tables=short)
+
+
+def test_small_order_components_in_a_table_are_caught(small_circuit, small_keys, small_tables):
+    # The pairing ignores a small-order component, so A + z_j·T would still verify while leaking
+    # z_j mod ord(T): the prover checks the proof's points for the subgroup before verifying.
+    import random
+
+    from kernels import params
+    from kernels.ec import points as P
+    from pipeline.groth16.prover_tables import ProverTables
+    from kernels.msm.tables import BaseTable
+    from tests.kernels.test_ec_points import g1_outside_subgroup
+
+    r1cs, z = small_circuit
+    pk, _ = small_keys
+    a = small_tables.tables["a_query"]
+    outside = P.g1_from_ints([g1_outside_subgroup(random.Random(7))])[0]
+    torsion = P.g1_mul(outside, params.R)                # [r]Q: only its small-order part is left
+    assert torsion.any()
+    points = np.array(a.points)
+    for w in range(points.shape[1]):                    # every window: T_w = [2^(c w)] (P + T)
+        points[:, w] = [P.g1_add(p, P.g1_mul(torsion, 1 << (a.c * w))) if p.any() else p for p in points[:, w]]
+    planted = ProverTables(DIGEST, dict(small_tables.tables, a_query=BaseTable("g1", a.c, points)))
+    # The dishonest table's proof does verify: only the subgroup check can catch it.
+    from kernels.ff.fields import FR
+    from pipeline.groth16.prover import _assemble
+    from pipeline.groth16.r1cs_to_qap import h_numerator_odd_coset
+    zm = r1cs.check_witness(z)
+    zp = np.empty_like(zm)
+    FR.from_mont_vec(zp, zm)
+    leaky = _assemble(pk, zp, h_numerator_odd_coset(prove.__globals__["qap_of"](r1cs), zm), "cpu", planted)
+    assert verify(small_keys[1], [3, 82], leaky)
+    with pytest.raises(ProofError, match="tables are damaged"):
+        prove(pk, r1cs, z, tables=planted)

@@ -34,6 +34,7 @@ class KeyStore:
     def __init__(self, folder: Path, log=None):
         self.folder = Path(folder)
         self.log = log or (lambda text: print(f"zkp-ledger: {text}", file=sys.stderr))
+        self._key_digests: dict[Shape, str] = {}     # BLAKE3 of each proving.key as load_keys read it
 
     def shape_dir(self, shape: Shape) -> Path:
         return self.folder / shape.key_id()
@@ -96,7 +97,7 @@ class KeyStore:
         """
         d = self.shape_dir(shape)
         pk_path = d / "proving.key"
-        digest = file_digest(pk_path)
+        digest = self._key_digests[shape] = file_digest(pk_path)
         checked = was_checked(digest, "key")
         pk = load_proving_key(pk_path, validate=not checked)
         if not checked:
@@ -124,7 +125,7 @@ class KeyStore:
 
         pk, _ = self.load_keys(shape)
         sample = None if window else sample_assignment(shape)
-        tables = build_tables(pk, file_digest(self.shape_dir(shape) / "proving.key"), window, sample, log=self.log)
+        tables = build_tables(pk, self._key_digests[shape], window, sample, log=self.log)
         tables.save(self.tables_path(shape))
         return tables
 
@@ -136,7 +137,8 @@ class KeyStore:
         path = self.tables_path(shape)
         if not path.is_file():
             return None
-        tables = load_tables(path, file_digest(self.shape_dir(shape) / "proving.key"))
+        digest = self._key_digests.get(shape) or file_digest(self.shape_dir(shape) / "proving.key")
+        tables = load_tables(path, digest)
         if not tables_fit(pk, tables):
             raise ProofError(f"fixed-base tables {path} do not fit the proving key beside them; "
                              f"rebuild them with `zkp-ledger keys tables {shape.key_id()}` or delete the file")

@@ -411,30 +411,10 @@ def compile_towers(fq, fq2, jit) -> SimpleNamespace:
         e_add(out, s, t)
 
     @jit
-    def f12_cyclotomic_sqr(out, a, s):
-        # Granger-Scott squaring, valid only in the cyclotomic subgroup (after the easy part).
-        # As Fq4[w]/(w^3 - y), y = w^3: a = A + B w + C w^2 with A = (a[0,0], a[1,1]),
-        # B = (a[1,0], a[0,2]), C = (a[0,1], a[1,2]); a^2 = (3A^2 - 2 conj A)
-        # + (3 y C^2 + 2 conj B) w + (3 B^2 - 2 conj C) w^2. Needs 23 rows.
-        t0, t1, t2, t3, t4, t5, x, r = (s[0:2], s[2:4], s[4:6], s[6:8], s[8:10], s[10:12],
-                                        s[12:14], s[14:])
-        fq4_sqr(t0, t1, a[0, 0], a[1, 1], r)     # A^2
-        fq4_sqr(t2, t3, a[1, 0], a[0, 2], r)     # B^2
-        fq4_sqr(t4, t5, a[0, 1], a[1, 2], r)     # C^2
-        # Every output coefficient reads only the input at its own position, so out may alias a.
-        three_t_minus_2z(out[0, 0], t0, a[0, 0], x)
-        three_t_plus_2z(out[1, 1], t1, a[1, 1], x)
-        e_nr(t5, t5, r)                          # y C^2 = xi t5 + t4 y
-        three_t_plus_2z(out[1, 0], t5, a[1, 0], x)
-        three_t_minus_2z(out[0, 2], t4, a[0, 2], x)
-        three_t_minus_2z(out[0, 1], t2, a[0, 1], x)
-        three_t_plus_2z(out[1, 2], t3, a[1, 2], x)
-
-    @jit
     def f12_cyclotomic_sqr_compressed(out, a, s):
-        # Karabina's compressed squaring (eprint 2010/542): Granger-Scott without the A part.
-        # Only B = (a[1,0], a[0,2]) and C = (a[0,1], a[1,2]) are read and written (6 Fq2 squares
-        # instead of 9); a[0,0] and a[1,1] of out are left as they were. Needs 21 rows.
+        # Karabina's compressed squaring (eprint 2010/542): the B and C parts of Granger-Scott
+        # below. Only B = (a[1,0], a[0,2]) and C = (a[0,1], a[1,2]) are read and written (6 Fq2
+        # squares instead of 9); a[0,0] and a[1,1] of out are left as they were. Needs 21 rows.
         t0, t1, t2, t3, x, r = s[0:2], s[2:4], s[4:6], s[6:8], s[8:10], s[10:]
         fq4_sqr(t0, t1, a[1, 0], a[0, 2], r)     # B^2
         fq4_sqr(t2, t3, a[0, 1], a[1, 2], r)     # C^2
@@ -443,6 +423,20 @@ def compile_towers(fq, fq2, jit) -> SimpleNamespace:
         three_t_minus_2z(out[0, 2], t2, a[0, 2], x)
         three_t_minus_2z(out[0, 1], t0, a[0, 1], x)
         three_t_plus_2z(out[1, 2], t1, a[1, 2], x)
+
+    @jit
+    def f12_cyclotomic_sqr(out, a, s):
+        # Granger-Scott squaring, valid only in the cyclotomic subgroup (after the easy part).
+        # As Fq4[w]/(w^3 - y), y = w^3: a = A + B w + C w^2 with A = (a[0,0], a[1,1]),
+        # B = (a[1,0], a[0,2]), C = (a[0,1], a[1,2]); a^2 = (3A^2 - 2 conj A)
+        # + (3 y C^2 + 2 conj B) w + (3 B^2 - 2 conj C) w^2. Needs 21 rows.
+        # Every output coefficient reads only the input at its own position, so out may alias a:
+        # the A part first, then B and C by the compressed squaring (which reads neither of A's).
+        t0, t1, x, r = s[0:2], s[2:4], s[4:6], s[6:]
+        fq4_sqr(t0, t1, a[0, 0], a[1, 1], r)     # A^2
+        three_t_minus_2z(out[0, 0], t0, a[0, 0], x)
+        three_t_plus_2z(out[1, 1], t1, a[1, 1], x)
+        f12_cyclotomic_sqr_compressed(out, a, s)
 
     @jit
     def f12_cyclotomic_pow_compressed(out, a, set_bits, s):

@@ -39,7 +39,8 @@ def check_input_points(items, path, say) -> None:
     component would come back as that component times the secret (times the GLV/GLS halves, which act
     as scalars only in the subgroup) and hand the secret's residues modulo the small orders to whoever
     made the file, who could then clean the file so that it still verifies. Parallel subgroup checks,
-    about half a multiplication per point."""
+    about half a multiplication per point. `points` must be private memory, not a view of a file
+    that someone else can still write."""
     from kernels.ec.points import g1_validate, g2_validate
     from kernels.errors import EncodingError
 
@@ -60,6 +61,10 @@ def _contribute(in_path, out_path, name: str | None, rng, kind: int, beacon: tup
                          "contribute to the full ceremony file")
     if ptau.prepared:
         say(f"{in_path} was prepared for phase 2; the output drops those sections: run `ceremony prepare` again")
+    # Private copies: the reader maps the file, and a coordinator who can still write it could
+    # swap points between the check and the multiplication.
+    for k, _what, _group in _PTAU_SECTIONS:
+        ptau.sections[k] = np.array(ptau.sections[k])
     check_input_points([(f"section {k} ({what})", group, ptau.sections[k]) for k, what, group in _PTAU_SECTIONS],
                        in_path, say)
     challenge = last_challenge(ptau)

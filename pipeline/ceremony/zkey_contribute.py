@@ -39,6 +39,7 @@ def _contribute(in_path, out_path, name, rng, kind: int, beacon, log) -> dict:
 
     say = log or (lambda _m: None)
     z = read_zkey_ceremony(in_path)
+    z.raw[8], z.raw[9] = bytes(z.raw[8]), bytes(z.raw[9])     # private copies of the mapped file (see check_input_points)
     check_input_points([("section 8 (L)", "g1", z.points(8)), ("section 9 (H)", "g1", z.points(9)),
                         ("δ in G1", "g1", np.asarray(z.delta1)[None]), ("δ in G2", "g2", np.asarray(z.delta2)[None])],
                        in_path, say)

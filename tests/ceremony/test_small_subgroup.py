@@ -102,3 +102,46 @@ def test_per_point_multiplication_refuses_scalars_of_r_or_more():
         P.g1_mul_each(P.g1_generator()[None], r)
     with pytest.raises(ValueError, match="not below r"):
         P.g2_mul_each(P.g2_generator()[None], r)
+
+
+def _overwrite_after_check(monkeypatch, module, path, kind, index, point_bytes):
+    """After the real input check passes, a coordinator who can still write `path` swaps one point of
+    section `kind` in place (the reader maps the file, so a view of it would see the new bytes)."""
+    from pipeline.snarkjs.binfile import read_binfile
+
+    offset = read_binfile(path, path.read_bytes()[:4], 1).sections[kind][0] + index * len(point_bytes)
+    real = module.check_input_points
+
+    def check_then_swap(*args, **kwargs):
+        real(*args, **kwargs)
+        with open(path, "r+b") as f:
+            f.seek(offset)
+            f.write(point_bytes)
+            f.flush()
+
+    monkeypatch.setattr(module, "check_input_points", check_then_swap)
+
+
+def test_ptau_contribution_multiplies_the_points_it_checked_not_the_file_as_changed_later(files, tmp_path,
+                                                                                           monkeypatch):
+    from pipeline.ceremony import powersoftau_contribute as module
+
+    target = tmp_path / "in.ptau"
+    target.write_bytes((files / "p1.ptau").read_bytes())
+    _overwrite_after_check(monkeypatch, module, target, 2, 1, np.ascontiguousarray(OUTSIDE_G1, "<u4").tobytes())
+    contribute_ptau(target, tmp_path / "out.ptau", "victim")
+    P.g1_validate(np.array(read_ptau(tmp_path / "out.ptau").sections[2]))     # nothing outside the subgroup came out
+    verify_ptau(tmp_path / "out.ptau")
+
+
+def test_zkey_contribution_multiplies_the_points_it_checked_not_the_file_as_changed_later(files, tmp_path,
+                                                                                           monkeypatch):
+    from pipeline.ceremony import zkey_contribute as module
+
+    target = tmp_path / "in.zkey"
+    target.write_bytes((files / "c0.zkey").read_bytes())
+    _overwrite_after_check(monkeypatch, module, target, 9, 0, np.ascontiguousarray(OUTSIDE_G1, "<u4").tobytes())
+    contribute_zkey(target, tmp_path / "out.zkey", "victim")
+    z = read_zkey_ceremony(tmp_path / "out.zkey")
+    P.g1_validate(np.array(z.points(9)))
+    P.g1_validate(np.array(z.points(8)))

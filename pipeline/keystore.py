@@ -105,6 +105,12 @@ class KeyStore:
             mark_checked(digest)
             mark_checked(digest, "key")
         vk = load_verifying_key(d / "verifying.key")
+        if vk.to_bytes() != pk.vk.to_bytes():
+            # Proofs are made with the proving key and checked (and recorded) against this file:
+            # a swapped one would put proofs in the ledger that nobody can verify.
+            raise ProofError(f"{d / 'verifying.key'} is not the verifying key inside {pk_path}; the folder was "
+                             f"altered: remove it and run `zkp-ledger setup --shape {shape.key_id()}` again "
+                             "(or `zkp-ledger keys import` for ceremony keys)")
         digest = circuit(shape).digest()
         if pk.circuit_digest != digest or vk.circuit_digest != digest:
             raise ProofError(f"keys in {d} were made for another version of the {shape.key_id()} circuit; "
@@ -126,17 +132,27 @@ class KeyStore:
         pk, _ = self.load_keys(shape)
         sample = None if window else sample_assignment(shape)
         tables = build_tables(pk, self._key_digests[shape], window, sample, log=self.log)
-        tables.save(self.tables_path(shape))
+        path = self.tables_path(shape)
+        tables.save(path)
+        # Trusted because built here (prover_tables explains why a table is never checked instead).
+        mark_checked(file_digest(path), "tables")
         return tables
 
     def load_tables(self, shape: Shape, pk: ProvingKey):
         """The fixed-base tables beside `shape`'s proving key `pk`, memory-mapped, or None when there are
-        none; ProofError when they were made for other key bytes or do not fit the key."""
+        none; ProofError when `keys tables` did not write these bytes (their hash is not recorded in
+        this user's cache), when they were made for other key bytes, or when they do not fit the key."""
+        from kernels.cache import cache_base
         from pipeline.groth16.prover_tables import load_tables, tables_fit
 
         path = self.tables_path(shape)
         if not path.is_file():
             return None
+        if not was_checked(file_digest(path), "tables"):
+            raise ProofError(f"fixed-base tables {path} were not built by `zkp-ledger keys tables` with the cache "
+                             f"{cache_base()} (their hash is not recorded there): a table cannot be checked for "
+                             f"less than building it, and a planted one leaks the data; rebuild it with "
+                             f"`zkp-ledger keys tables {shape.key_id()}` or delete the file")
         digest = self._key_digests.get(shape) or file_digest(self.shape_dir(shape) / "proving.key")
         tables = load_tables(path, digest)
         if not tables_fit(pk, tables):

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 
 from pipeline import statistics_proof
+from pipeline.checked_files import file_digest, mark_checked
 from pipeline.cli import main as cli
 from pipeline.groth16.prover_tables import TABLE_FILE
 
@@ -34,23 +36,49 @@ def test_tables_prove_and_a_damaged_table_is_refused(tmp_path, capsys):
     assert cli(["verify", "d@1", "--ledger", str(ledger), "--data", str(data),
                 "--vk", str(key_dir / "verifying.key")]) == 0
 
-    # Plant B1's multiples in A's place (valid points, the right sizes): the file still loads, the
-    # proof comes out wrong, the prover's own check refuses it.
     path = key_dir / TABLE_FILE
     head = json.loads(path.read_bytes()[12:12 + int.from_bytes(path.read_bytes()[8:12], "little")])
     sections = {s["name"]: s for s in head["sections"]}
-    blob = bytearray(path.read_bytes())
+    honest = path.read_bytes()
+    before = ledger.read_bytes()
+
+    def prove_fails(name, expected):
+        statistics_proof._WORKER_KEYS.clear()
+        capsys.readouterr()
+        assert cli(["prove", str(data), "--ledger", str(ledger), "--name", name] + PROVE) == 1
+        err = [line for line in capsys.readouterr().err.strip().splitlines() if "error" in line]
+        assert len(err) == 1 and expected in err[0] and "proving.tables" in err[0], err
+        assert ledger.read_bytes() == before
+
+    # The witness oracle: whoever can write the key folder adds a subgroup point Q to one entry
+    # [2^(c w)] P_j. The proof then verifies exactly when z_j's digit in window w is 0, so the
+    # success of `prove` would tell them that digit. The file is refused before any proof.
+    from kernels.ec import points as P
+    from kernels.ec.points import G1_SHAPE
+    entry = 96                                                  # one affine G1 point of uint32 limbs
+    a = sections["a_query"]["offset"]
+    planted = bytearray(honest)
+    point = np.frombuffer(honest[a + 3 * entry:a + 4 * entry], "<u4").reshape(G1_SHAPE)
+    planted[a + 3 * entry:a + 4 * entry] = np.ascontiguousarray(
+        P.g1_add(point, P.g1_generator()), "<u4").tobytes()
+    path.write_bytes(bytes(planted))
+    prove_fails("d2", "were not built by `zkp-ledger keys tables`")
+
+    # Rebuilding records the new file; an honest copy of the recorded bytes loads again.
+    path.write_bytes(honest)
+    statistics_proof._WORKER_KEYS.clear()
+    assert cli(["prove", str(data), "--ledger", str(ledger), "--name", "d1b"] + PROVE) == 0
+    before = ledger.read_bytes()
+
+    # A table damaged after it was recorded (here: B1's multiples in A's place, valid points, the
+    # right sizes) still never yields a proof: the prover's own check refuses it.
+    blob = bytearray(honest)
     size = sections["b_g1_query"]["offset"] - sections["a_query"]["offset"]
-    a, b = sections["a_query"]["offset"], sections["b_g1_query"]["offset"]
+    b = sections["b_g1_query"]["offset"]
     blob[a:a + size] = blob[b:b + size]
     path.write_bytes(bytes(blob))
-    before = ledger.read_bytes()
-    statistics_proof._WORKER_KEYS.clear()
-    capsys.readouterr()
-    assert cli(["prove", str(data), "--ledger", str(ledger), "--name", "d2"] + PROVE) == 1
-    err = [line for line in capsys.readouterr().err.strip().splitlines() if "error" in line]
-    assert len(err) == 1 and "tables are damaged" in err[0] and "proving.tables" in err[0]
-    assert ledger.read_bytes() == before
+    mark_checked(file_digest(path), "tables")
+    prove_fails("d2", "tables are damaged")
 
     # Without the file, proving goes on as before.
     path.unlink()

@@ -100,3 +100,21 @@ def test_prove_with_a_key_folder_never_makes_keys(world, capsys, tmp_path):
     code, _, err = run(capsys, "prove", world["data"], "--ledger", world["ledger"], "--name", "x", "--keys", empty, *PROVE)
     assert code == 1 and f"no keys for shape {SHAPE}" in err
     assert not any(empty.iterdir())
+
+
+def test_a_swapped_verifying_key_beside_the_proving_key_is_refused(world, capsys, tmp_path):
+    """Someone replaces keys/<shape>/verifying.key by another key of the same shape (here the
+    auditor's): proofs made with the proving key would be recorded against a key they do not verify
+    under. `prove` stops with one line and the ledger is unchanged."""
+    import shutil
+
+    from pipeline import statistics_proof
+
+    keys = tmp_path / "keys"
+    shutil.copytree(world["own"], keys)
+    shutil.copy(world["auditor_vk"], keys / SHAPE / "verifying.key")
+    before = world["ledger"].read_bytes()
+    statistics_proof._WORKER_KEYS.clear()
+    code, _, err = run(capsys, "prove", world["data"], "--ledger", world["ledger"], "--name", "x", "--keys", keys, *PROVE)
+    assert code == 1 and "is not the verifying key inside" in err and len(err.strip().splitlines()) == 1, err
+    assert world["ledger"].read_bytes() == before

@@ -101,8 +101,9 @@ def balanced_bounds(digits: np.ndarray, nchunks: int) -> np.ndarray:
     nchunks = max(1, min(nchunks, m))
     work = np.cumsum(digits != 0)
     total = int(work[-1]) if m else 0
-    inner = np.searchsorted(work, [total * j // nchunks for j in range(1, nchunks)], side="left")
-    return np.concatenate([[0], inner, [m]]).astype(np.int64)
+    # Range j ends just after the digit that brings the count to total * j / nchunks.
+    inner = np.searchsorted(work, [total * j // nchunks for j in range(1, nchunks)], side="left") + 1
+    return np.concatenate([[0], np.minimum(inner, m), [m]]).astype(np.int64)
 
 
 def build_table(group: str, bases: np.ndarray, c: int | None = None) -> BaseTable:
@@ -129,8 +130,10 @@ def build_table(group: str, bases: np.ndarray, c: int | None = None) -> BaseTabl
 def msm_with_table(table: BaseTable, scalars: np.ndarray) -> np.ndarray:
     """sum_i [scalars[i]] base_i as an affine point (all zero for infinity), from the table.
 
-    scalars: (n, 8) canonical Fr limbs below r (plain integers, not Montgomery). Raises ValueError
-    on a wrong shape or a scalar of r or more.
+    scalars: (n, 8) Fr limbs as plain integers (not Montgomery), canonical (below r) as the prover
+    passes them. Raises ValueError on a wrong shape or a scalar of 2^255 or more, which the windows
+    cannot hold; a scalar in r..2^255 is not refused and acts as itself mod r (the bases are in
+    the order-r subgroup).
     """
     shape, element, _, msm = _GROUPS[table.group]
     scalars = np.ascontiguousarray(scalars, dtype=np.uint32)

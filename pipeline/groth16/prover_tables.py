@@ -9,18 +9,26 @@ keep them in memory, so `load_tables` maps it with `np.memmap` (workers on one n
     sections, each 64-byte aligned: uint32 little-endian limbs of (n, windows) + point shape.
     Header: {"key_blake3": hex, "sections": [{"name", "group", "c", "n", "offset"}, ...]}
 
-The header names the BLAKE3 of the proving key the tables belong to, and `load_tables` refuses a
-file made for other key bytes. Tables are not trusted further than that: a proof made with them must
-have its points in the order-r subgroups and verify against the (checked) verifying key before it
-leaves the prover (pipeline.groth16.prover), so a damaged or planted table yields an error, never a
-wrong proof. The subgroup check matters: a table point with a small-order component adds z_j times
-that component to A or C, which the pairing does not see. With A, B, C in the subgroups, a valid
-proof is distributed as the honest prover's (A and B uniform through r and s, C then determined).
+Tables are trusted by construction only. `keys tables` records the BLAKE3 of the file it wrote
+(pipeline.checked_files, kind "tables") and the key store refuses a file whose hash is not recorded:
+checking a table would cost as much as building it, and a planted table leaks the witness without
+ever yielding a wrong proof. Its entry [2^(c w)] P_j + Q (Q in the subgroup) shifts A by d·Q for the
+digit d of z_j in window w, so the proof verifies exactly when that digit is 0: whoever sees whether
+`prove` succeeds learns one fact about the data per run. The header's key_blake3 is not
+authentication (anyone can copy it); `load_tables` refuses a file made for other key bytes.
+
+A proof made with tables must still have its points in the order-r subgroups and verify against the
+(checked) verifying key before it leaves the prover (pipeline.groth16.prover), so a table damaged
+after it was recorded yields an error, never a wrong proof. The subgroup check matters: a table
+point with a small-order component adds z_j times that component to A or C, which the pairing does
+not see. With A, B, C in the subgroups, a valid proof is distributed as the honest prover's (A and
+B uniform through r and s, C then determined).
 """
 
 from __future__ import annotations
 
 import json
+import math
 import os
 import struct
 import sys
@@ -117,7 +125,7 @@ def build_tables(pk, key_blake3: str, c: int | None = None, sample=None, log=Non
 
 def load_tables(path, key_blake3: str) -> ProverTables:
     """The tables in `path`, memory-mapped; ProofError if the file is damaged or made for another key."""
-    from kernels.msm.tables import BaseTable, windows
+    from kernels.msm.tables import MAX_WINDOW, MIN_WINDOW, BaseTable, windows
     from pipeline.groth16.keys import G1_SHAPE, G2_SHAPE
 
     path = Path(path)
@@ -129,24 +137,31 @@ def load_tables(path, key_blake3: str) -> ProverTables:
         magic, version, length = _HEAD.unpack(head)
         if magic != _MAGIC or version != _VERSION:
             raise ProofError(f"{path} is not a zkp-ledger fixed-base table file (magic {magic!r}, version {version})")
+        if _HEAD.size + length > size:
+            raise ProofError(f"fixed-base tables {path} are truncated (header of {length} bytes)")
         try:
             header = json.loads(f.read(length))
+            if not isinstance(header, dict):
+                raise ValueError("header is not an object")
             if header["key_blake3"] != key_blake3:
                 raise ProofError(f"fixed-base tables {path} belong to other proving-key bytes; "
                                  f"rebuild them with `zkp-ledger keys tables` or delete the file")
             tables = {}
             for section in header["sections"]:
                 name, group, c, n, offset = (section[k] for k in ("name", "group", "c", "n", "offset"))
-                if (name, group) not in QUERIES or name in tables:
+                if not isinstance(name, str) or (name, group) not in QUERIES or name in tables:
                     raise ValueError(f"unexpected section {name!r}")
-                shape = (int(n), windows(int(c))) + (G1_SHAPE if group == "g1" else G2_SHAPE)
-                nbytes = int(np.prod(shape)) * 4
+                if not all(type(v) is int for v in (c, n, offset)) or not MIN_WINDOW <= c <= MAX_WINDOW \
+                        or n < 0 or offset < 0:
+                    raise ValueError(f"section {name}: window {c!r}, bases {n!r}, offset {offset!r} out of range")
+                shape = (n, windows(c)) + (G1_SHAPE if group == "g1" else G2_SHAPE)
+                nbytes = math.prod(shape) * 4
                 if offset % _ALIGN or offset + nbytes > size:
                     raise ProofError(f"fixed-base tables {path} are truncated (section {name})")
                 points = np.memmap(path, dtype="<u4", mode="r", offset=offset, shape=shape) if n else \
                     np.zeros(shape, np.uint32)
                 tables[name] = BaseTable(group, int(c), points)
-        except (KeyError, TypeError, ValueError, UnicodeDecodeError) as exc:
+        except (KeyError, TypeError, ValueError, UnicodeDecodeError, RecursionError) as exc:
             raise ProofError(f"fixed-base tables {path} have a damaged header ({exc})") from None
     if sys.byteorder != "little":
         raise ProofError("fixed-base tables are stored little-endian; this machine is big-endian")

@@ -50,6 +50,44 @@ def test_file_round_trip_and_refusals(small_keys, small_tables, tmp_path):
         load_tables(tmp_path / "other", DIGEST)
 
 
+def _with_header(data: bytes, header: bytes) -> bytes:
+    """The file `data` with its JSON header replaced (same length, padded with spaces)."""
+    import struct
+    length = struct.unpack_from("<I", data, 8)[0]
+    assert len(header) <= length
+    return data[:12] + header.ljust(length) + data[12 + length:]
+
+
+@pytest.mark.parametrize("change", [
+    ('"c": 8', '"c": 0'), ('"c": 8', '"c": -8'), ('"c": 8', '"c": 1e400'), ('"c": 8', '"c": true'),
+    ('"n": ', '"n": -'), ('"offset": ', '"offset": 1e400, "x": '), (None, "[" * 5000 + "]" * 5000),
+    (None, '["sections"]'), (None, '"x"'),
+])
+def test_hostile_header_values_are_one_damaged_header_error(small_tables, tmp_path, change):
+    """Header numbers a hand-made file could hold (zero, negative, huge or boolean windows, negative
+    counts, deep nesting, other JSON types) give the one "damaged header" error, never a Python one."""
+    import json
+    import struct
+    path = tmp_path / "proving.tables"
+    small_tables.save(path)
+    data = path.read_bytes()
+    length = struct.unpack_from("<I", data, 8)[0]
+    text = json.dumps(json.loads(data[12:12 + length]), sort_keys=True)
+    old, new = change
+    if old is None:
+        text = new
+    else:
+        assert old in text
+        text = text.replace(old, new, 1)
+    if len(text) > length:       # deep nesting: too long for the header's room, so lengthen the field
+        blob = data[:8] + struct.pack("<I", len(text)) + text.encode() + data[12 + length:]
+    else:
+        blob = _with_header(data, text.encode())
+    path.write_bytes(blob)
+    with pytest.raises(ProofError, match="damaged header|truncated"):
+        load_tables(path, DIGEST)
+
+
 def test_planted_table_is_caught_before_the_proof_leaves(small_circuit, small_keys, small_tables):
     # A table of other bases (here B1's in A's place: valid points, the right count) makes A wrong;
     # the prover's own verification refuses the proof instead of returning it.

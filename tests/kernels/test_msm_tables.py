@@ -107,3 +107,14 @@ def test_window_choice_grows_with_the_number_of_bases():
     cs = [tables.table_window(n, threads=2) for n in (1 << 8, 1 << 12, 1 << 16, 1 << 20)]
     assert cs == sorted(cs) and cs[0] >= tables.MIN_WINDOW and cs[-1] <= tables.MAX_WINDOW
     assert tables.windows(16) == 16 and tables.windows(15) == 18
+
+
+def test_balanced_bounds_split_the_nonzero_digits_evenly():
+    from kernels.msm.tables import balanced_bounds
+
+    digits = np.array([1, 0, 0, -1, 0, 0, 1, 1], np.int32)
+    assert balanced_bounds(digits, 2).tolist() == [0, 4, 8]          # 2 and 2 nonzero digits
+    assert balanced_bounds(digits, 4).tolist() == [0, 1, 4, 7, 8]    # one each
+    assert balanced_bounds(np.zeros(5, np.int32), 3).tolist()[-1] == 5
+    bounds = balanced_bounds(np.zeros(0, np.int32), 3)
+    assert bounds.tolist() == [0, 0]

@@ -136,6 +136,7 @@ class ChunkJob:
     binding: DatasetBinding
     mask_in: Mask
     mask_out: Mask
+    vk_digest: str = ""     # the verifying key the coordinator records: the worker's key must match it
 
     def public_inputs(self, salt: int) -> list[int]:
         """The public inputs this chunk's proof must have under the commitment salt `salt`."""
@@ -169,19 +170,27 @@ class ChunkProof:
     seconds: float = 0.0
 
 
+VERIFY_BATCH = 256      # proofs per random-linear-combination check
 _WORKER_KEYS: dict[tuple[str, Shape], tuple] = {}
 
 
-def _worker_keys(keys_dir: str, shape: Shape):
+def _worker_keys(keys_dir: str, shape: Shape, vk_digest: str = ""):
     """(pk, r1cs, tables) loaded once per process: the proving key and its fixed-base tables (None
     when none were built) are memory-mapped, so the workers of one node share their pages through
-    the page cache."""
+    the page cache. Loaded again when the coordinator records another verifying key (`vk_digest`,
+    e.g. after `setup --force` while a long-lived worker held the old key); ProofError if they
+    still differ."""
     from pipeline.groth16.prover import qap_of
 
     cached = _WORKER_KEYS.get((keys_dir, shape))
+    if cached is not None and vk_digest and cached[0].vk.digest() != vk_digest:
+        cached = None
     if cached is None:
         store = KeyStore(Path(keys_dir))
         pk, _ = store.load_keys(shape)
+        if vk_digest and pk.vk.digest() != vk_digest:
+            raise ProofError(f"the keys of shape {shape.key_id()} in {keys_dir} changed while this dataset was "
+                             "being proved; run the command again")
         r1cs = circuit(shape)
         qap_of(r1cs)
         cached = _WORKER_KEYS[(keys_dir, shape)] = (pk, r1cs, store.load_tables(shape, pk))
@@ -194,7 +203,7 @@ def prove_chunk(job: ChunkJob) -> ChunkProof:
 
     from pipeline.groth16.prover import prove
 
-    pk, r1cs, tables = _worker_keys(job.keys_dir, job.shape)
+    pk, r1cs, tables = _worker_keys(job.keys_dir, job.shape, job.vk_digest)
     start = perf_counter()
     z, statement, salt = chunk_witness(job.shape, job.values, job.nulls, job.active_rows, job.lo, job.binding,
                                        job.index, job.mask_in, job.mask_out)
@@ -255,7 +264,7 @@ def prove_statistics(ledger: Ledger, request: ProveRequest, *, run=run_in_proces
                 _, vk = proving_keys(ledger, request, shape)
             i = chunk.index
             job = ChunkJob(shape, keys_dir, request.device, i, chunk.first_row, chunk.active_rows, chunk.values,
-                           chunk.nulls, lo, binding, masks.before(i), masks.after(i, last))
+                           chunk.nulls, lo, binding, masks.before(i), masks.after(i, last), vk.digest())
             if cache is not None:
                 cache_keys[i] = job.cache_key(vk.digest())
                 cached = cache.load(cache_keys[i], vk, job)
@@ -274,11 +283,28 @@ def prove_statistics(ledger: Ledger, request: ProveRequest, *, run=run_in_proces
     if notarized.rows is not None and rows != notarized.rows:
         raise InputError(f"{dataset}: read {rows} rows through Dask but notarize counted {notarized.rows}; "
                          "the file changed while it was proved, or it has blank lines")
+    # Every proof verifies under the key the entry records before anything is written: a worker's
+    # stale or planted key could otherwise put proofs in the ledger that nobody can verify, or that
+    # carry the data (see pipeline.groth16.prover).
+    from pipeline.groth16.keys import Proof
+    batch_verify_all(vk, [(proofs[i].public_inputs, Proof.from_bytes(proofs[i].proof)) for i in range(len(proofs))],
+                     f"{dataset}: before recording")
     entry = _append_entry(ledger, request, encodings, shape, notarized, binding, masks, vk,
                           [proofs[i] for i in range(len(proofs))], files, text)
     if cache is not None:
         cache.clear(binding)
     return entry
+
+
+def batch_verify_all(vk, statements: list[tuple[list[int], Proof]], where: str) -> None:
+    """Raise ProofError naming the first chunk whose proof fails (statements: (public inputs, Proof))."""
+    from pipeline.groth16.verifier import batch_verify
+
+    for start in range(0, len(statements), VERIFY_BATCH):
+        if not batch_verify(vk, statements[start:start + VERIFY_BATCH]):
+            bad = next(start + i for i, (inp, pr) in enumerate(statements[start:start + VERIFY_BATCH])
+                       if not batch_verify(vk, [(inp, pr)]))
+            raise ProofError(f"{where}: the proof of chunk {bad} does not verify")
 
 
 def _append_entry(ledger: Ledger, request: ProveRequest, encodings, shape: Shape, notarized, binding, masks, vk,

@@ -35,9 +35,8 @@ from pipeline.errors import InputError, ProofError
 from pipeline.groth16.keys import Proof, VerifyingKey
 from pipeline.ingest import iter_chunks
 from pipeline.key_trust import KeyTrust
-from pipeline.statistics_proof import BUNDLE_FORMAT, OPENINGS_FORMAT, column_statistics
+from pipeline.statistics_proof import BUNDLE_FORMAT, OPENINGS_FORMAT, batch_verify_all, column_statistics
 
-VERIFY_BATCH = 256
 MAX_BOUND = 1 << 63
 MAX_CONSTRAINTS = 1 << 28        # QAP domains stop at 2^31; no honest shape comes near this
 
@@ -146,17 +145,6 @@ def check_verifying_key(vk: VerifyingKey, shape: Shape, where: str) -> None:
     if vk.circuit_digest != circuit(shape).digest():
         raise ProofError(f"{where}: verifying key was made for another circuit than {STATEMENT} "
                          f"{shape.key_id()} (R1CS digest differs)")
-
-
-def batch_verify_all(vk: VerifyingKey, statements: list[tuple[list[int], Proof]], where: str) -> None:
-    """Raise ProofError naming the first chunk whose proof fails."""
-    from pipeline.groth16.verifier import batch_verify
-
-    for start in range(0, len(statements), VERIFY_BATCH):
-        if not batch_verify(vk, statements[start:start + VERIFY_BATCH]):
-            bad = next(start + i for i, (inp, pr) in enumerate(statements[start:start + VERIFY_BATCH])
-                       if not batch_verify(vk, [(inp, pr)]))
-            raise ProofError(f"{where}: the proof of chunk {bad} does not verify")
 
 
 def compare_statistics(record: dict, encodings: list[ColumnEncoding], range_bits: int, rows: int,

@@ -118,3 +118,59 @@ def test_a_swapped_verifying_key_beside_the_proving_key_is_refused(world, capsys
     code, _, err = run(capsys, "prove", world["data"], "--ledger", world["ledger"], "--name", "x", "--keys", keys, *PROVE)
     assert code == 1 and "is not the verifying key inside" in err and len(err.strip().splitlines()) == 1, err
     assert world["ledger"].read_bytes() == before
+
+
+def test_a_key_planted_to_leak_a_cell_never_gets_a_proof_into_the_ledger(world, capsys, tmp_path):
+    """The dishonest key maker (`setup --out`, handed to the data owner) adds the generator G to the
+    L entry of one private cell. Every point stays in the subgroup and the key's checkable relations
+    hold (L is not checkable without the ceremony), but a proof made with it is C + z_j·G: from a
+    recorded proof and the verifying key, z_j falls out of the pairing. `prove` must refuse to hand
+    out or record such a proof."""
+    import shutil
+
+    import numpy as np
+
+    from kernels.ec.points import g1_add, g1_generator
+    from pipeline import statistics_proof
+    from pipeline.circuit.statistics import DatasetBinding, MaskChain, Shape, chunk_witness
+    from pipeline.groth16.keys import load_proving_key
+
+    keys = tmp_path / "keys"
+    shutil.copytree(world["auditor"], keys)
+    pk_path = keys / SHAPE / "proving.key"
+    pk = load_proving_key(pk_path, mmap=False)
+    shape = Shape.parse(SHAPE)
+    binding = DatasetBinding("00" * 32, "x", 1)
+    chain = MaskChain(shape, binding)
+    z, _, _ = chunk_witness(shape, np.array([[123], [7], [9], [11]], np.int64), np.zeros((4, 1), bool), 4, [0],
+                            binding, 0, chain.before(0), chain.before(1))
+    j = next(i for i in range(pk.n_public + 1, len(z)) if z[i] == 123 and z[i + 1] == 123 * 123)
+    l_query = np.array(pk.l_query)
+    l_query[j - pk.n_public - 1] = g1_add(l_query[j - pk.n_public - 1], g1_generator())
+    pk.l_query = l_query
+    pk.save(pk_path)
+
+    before = world["ledger"].read_bytes()
+    statistics_proof._WORKER_KEYS.clear()
+    code, _, err = run(capsys, "prove", world["data"], "--ledger", world["ledger"], "--name", "x", "--keys", keys, *PROVE)
+    assert code == 1 and "does not verify under the key's own verifying key" in err, err
+    assert len(err.strip().splitlines()) == 1, err
+    assert world["ledger"].read_bytes() == before
+
+
+def test_a_long_lived_worker_follows_a_re_setup_of_the_keys(capsys, tmp_path):
+    """A worker process keeps its loaded key between jobs; after `setup --force` replaced the keys,
+    its proofs must be made with (and verify under) the key the coordinator now records."""
+    from pipeline import statistics_proof
+
+    ledger = tmp_path / "ledger.jsonl"
+    data = tmp_path / "d.csv"
+    data.write_text("v\n3\n14\n15\n92\n")
+    assert cli(["init", "--ledger", str(ledger), "--no-key"]) == 0
+    statistics_proof._WORKER_KEYS.clear()
+    assert cli(["prove", str(data), "--ledger", str(ledger), "--name", "a", *PROVE]) == 0
+    assert cli(["setup", "--shape", SHAPE, "--ledger", str(ledger), "--force"]) == 0
+    assert cli(["prove", str(data), "--ledger", str(ledger), "--name", "b", *PROVE]) == 0    # worker cache kept
+    vk = tmp_path / "keys" / SHAPE / "verifying.key"
+    code, _, err = run(capsys, "verify", "b@1", "--ledger", ledger, "--vk", vk, "--data", data)
+    assert code == 0, err

@@ -58,8 +58,13 @@ def prove(pk: ProvingKey, circuit: R1CS | QapMatrices, witness, *, device: str =
     InputError for a malformed witness.
 
     `tables` (pipeline.groth16.prover_tables.ProverTables of this key) runs the CPU MSMs from
-    fixed-base tables; the proof is then verified against pk's verifying key before it is returned,
-    and a ProofError says the tables are damaged if it fails.
+    fixed-base tables.
+
+    Every proof is checked before it is returned: A, B, C in the order-r subgroups and valid under
+    pk's own verifying key, else ProofError (the key or the tables are damaged or planted). A proof
+    that does not verify is never handed out, because it can carry the witness: a key maker who
+    adds a known point G to one L or A entry gets C + z_j·G, and z_j falls out of the pairing
+    with the verifying key (one check, a few ms, against a proof of about a second).
     """
     if device not in DEVICES:
         raise InputError(f"device must be one of {', '.join(DEVICES)}, got {device!r}")
@@ -73,16 +78,15 @@ def prove(pk: ProvingKey, circuit: R1CS | QapMatrices, witness, *, device: str =
         from pipeline.groth16.prover_tables import tables_fit
         if not tables_fit(pk, tables):
             raise ProofError("the fixed-base tables do not fit this proving key (made for another key?)")
-    if tables is None or device != "cpu":
-        return _assemble(pk, z_plain, h, device)
-    proof = _assemble(pk, z_plain, h, device, tables)
-    _check_table_proof(pk, z_plain, proof)
+    used = tables if device == "cpu" else None
+    proof = _assemble(pk, z_plain, h, device, used)
+    _check_proof(pk, z_plain, proof, used is not None)
     return proof
 
 
-def _check_table_proof(pk: ProvingKey, z_plain: np.ndarray, proof: Proof) -> None:
-    # Subgroup first: a table point with a small-order component would add z_j times that component
-    # to A or C, which the pairing ignores (a verifying proof that leaks z_j mod the small order).
+def _check_proof(pk: ProvingKey, z_plain: np.ndarray, proof: Proof, with_tables: bool) -> None:
+    # Subgroup first: a key or table point with a small-order component would add z_j times that
+    # component to A or C, which the pairing ignores (a verifying proof that leaks z_j mod its order).
     from kernels.ec.points import g1_validate, g2_validate
     from kernels.errors import EncodingError
     from pipeline.groth16.verifier import verify
@@ -95,8 +99,12 @@ def _check_table_proof(pk: ProvingKey, z_plain: np.ndarray, proof: Proof) -> Non
         valid = False
     public = FR.canonical_to_ints(z_plain[1:pk.n_public + 1])
     if not valid or not verify(pk.vk, public, proof):
-        raise ProofError("a proof made with this key's fixed-base tables does not verify: the tables are "
-                         "damaged; delete proving.tables beside the key or rebuild it with `zkp-ledger keys tables`")
+        if with_tables:
+            raise ProofError("a proof made with this key's fixed-base tables does not verify: the tables are "
+                             "damaged; delete proving.tables beside the key or rebuild it with `zkp-ledger keys tables`")
+        raise ProofError("a proof made with this proving key does not verify under the key's own verifying key: "
+                         "the key is damaged or was made to leak the data (its A, L or H points are not what "
+                         "they should be); do not use it, and make or import keys again")
 
 
 def _assemble(pk: ProvingKey, z_plain: np.ndarray, h_plain: np.ndarray, device: str, tables=None) -> Proof:

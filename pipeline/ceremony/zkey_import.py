@@ -9,6 +9,10 @@ key store (`pipeline.keystore`) with the circuit's digest and a label naming the
 
 from __future__ import annotations
 
+import shutil
+import tempfile
+from pathlib import Path
+
 from pipeline.errors import InputError, ProofError
 
 
@@ -19,24 +23,54 @@ def import_zkey(zkey_path, shape_text: str, ptau_path, store, allow_single_party
     Raises InputError for unreadable inputs or a missing ptau, ProofError for a key that fails a check
     or has no contribution (without allow_single_party).
     """
-    from pipeline.ceremony.powersoftau_verify import verify_ptau
-    from pipeline.ceremony.zkey_verify import verify_zkey
-    from pipeline.circuit.statistics import Shape, circuit
-    from pipeline.snarkjs.zkey_file import read_zkey
+    from pipeline.circuit.statistics import Shape
 
     if ptau_path is None:
         raise InputError("keys import needs --ptau: the key is checked against the powers of tau it was made from")
-    from pipeline.snarkjs.zkey_file import read_zkey_ceremony
-
     shape = Shape.parse(shape_text)
+    # Verify and install the very same bytes: every reader below opens its file again, so whoever can
+    # still write or rename the coordinator's files could swap in another key (or ptau) between the
+    # checks and the install. Private copies, each read from one open file, close that window.
+    store.folder.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix=".import-", dir=store.folder) as private:
+        copies = {Path(private) / "zkey": Path(zkey_path), Path(private) / "ptau": Path(ptau_path)}
+        try:
+            return _import_private(Path(zkey_path), shape, Path(ptau_path), Path(private), store,
+                                   allow_single_party, replace, log)
+        except (InputError, ProofError) as exc:      # name the user's files, not the copies
+            text = str(exc)
+            for copy, original in copies.items():
+                text = text.replace(str(copy), str(original))
+            raise type(exc)(text) from None
+
+
+def _copy_private(path: Path, folder: Path, what: str) -> Path:
+    target = folder / what
+    try:
+        with open(path, "rb") as src, open(target, "xb") as dst:
+            shutil.copyfileobj(src, dst, 1 << 22)
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read the {what} ({exc.strerror})") from None
+    return target
+
+
+def _import_private(zkey_path, shape, ptau_path, private, store, allow_single_party, replace, log) -> dict:
+    from pipeline.ceremony.powersoftau_verify import verify_ptau
+    from pipeline.ceremony.zkey_verify import verify_zkey
+    from pipeline.circuit.statistics import circuit
+    from pipeline.snarkjs.zkey_file import read_zkey, read_zkey_ceremony
+
+    original_zkey, original_ptau = zkey_path, ptau_path
+    zkey_path = _copy_private(original_zkey, private, "zkey")
+    ptau_path = _copy_private(original_ptau, private, "ptau")
     if not read_zkey_ceremony(zkey_path).contributions and not allow_single_party:
-        raise ProofError(f"{zkey_path}: no contribution after the initial key (δ = 1 is public); add one with "
+        raise ProofError(f"{original_zkey}: no contribution after the initial key (δ = 1 is public); add one with "
                          "`zkp-ledger ceremony contribute` or pass --allow-single-party for tests")
     r1cs = circuit(shape)
     say = log or (lambda _m: None)
-    say(f"verifying {ptau_path}")
+    say(f"verifying {original_ptau} (a private copy)")
     phase1 = verify_ptau(ptau_path, log)
-    say(f"verifying {zkey_path} against {ptau_path} and the {shape.key_id()} circuit")
+    say(f"verifying {original_zkey} against {original_ptau} and the {shape.key_id()} circuit")
     phase2 = verify_zkey(zkey_path, ptau_path, r1cs, log)
     zkey = read_zkey(zkey_path, validate=False)
     pk = zkey.pk
@@ -49,7 +83,7 @@ def import_zkey(zkey_path, shape_text: str, ptau_path, store, allow_single_party
     vk = pk.vk
     info = {"shape": shape.describe(), "r1cs_digest": r1cs.digest().hex(), "constraints": r1cs.n_constraints,
             "vk_sha256": vk.digest(), "setup": vk.label,
-            "ceremony": {"zkey": str(zkey_path), "ptau": str(ptau_path), "cs_hash": phase2["cs_hash"],
+            "ceremony": {"zkey": str(original_zkey), "ptau": str(original_ptau), "cs_hash": phase2["cs_hash"],
                          "phase1_next_challenge": phase1["next_challenge"], "phase2_contributors": phase2["names"],
                          "phase1_contributors": phase1["names"]}}
     store.install_keys(shape, pk, vk, info, replace=replace)

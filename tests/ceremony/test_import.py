@@ -76,3 +76,36 @@ def test_ceremony_key_proves_statistics_snarkjs_accepts(phase1, npm_tools, tmp_p
         proc = run([s, "groth16", "verify", vk, tmp_path / "export" / f"public_{k}.json",
                     tmp_path / "export" / f"proof_{k}.json"])
         assert "OK" in proc.stdout
+
+
+def test_import_installs_the_bytes_it_verified_not_a_file_swapped_in_afterwards(phase1, tmp_path, monkeypatch):
+    """The dishonest coordinator renames the initial key (δ = 1, public) over the contributed .zkey
+    once verification is done. The key installed must be the verified one."""
+    import os
+    import shutil
+
+    import numpy as np
+
+    from kernels.ec.points import g2_generator
+    from pipeline.ceremony import zkey_verify
+    from pipeline.circuit.statistics import Shape
+    from pipeline.keystore import KeyStore
+
+    circuit_zkey(SHAPE, phase1, tmp_path / "c0.zkey")
+    contribute_zkey(tmp_path / "c0.zkey", tmp_path / "c1.zkey", "alice")
+    shutil.copy(tmp_path / "c0.zkey", tmp_path / ".evil")
+    real = zkey_verify.verify_zkey
+
+    def verify_then_swap(path, *args, **kwargs):
+        out = real(path, *args, **kwargs)
+        os.replace(tmp_path / ".evil", tmp_path / "c1.zkey")
+        return out
+
+    monkeypatch.setattr(zkey_verify, "verify_zkey", verify_then_swap)
+    store = KeyStore(tmp_path / "keys", log=lambda _t: None)
+    doc = import_zkey(tmp_path / "c1.zkey", SHAPE, phase1, store)
+    assert not (tmp_path / ".evil").exists()             # the swap happened
+    _, vk = store.load_keys(Shape.parse(SHAPE))
+    assert not np.array_equal(np.asarray(vk.delta_g2), g2_generator())    # δ is alice's, not 1
+    assert "alice" in doc["label"]
+    assert not any(p.name.startswith(".import-") for p in (tmp_path / "keys").iterdir())

@@ -18,9 +18,10 @@ from __future__ import annotations
 import json
 import os
 import sys
+import tempfile
 from pathlib import Path
 
-from pipeline.checked_files import file_digest, mark_checked, was_checked
+from pipeline.checked_files import file_digest, mark_checked, open_file_digest, open_trusted, was_checked
 from pipeline.circuit.statistics import Shape, circuit
 from pipeline.errors import ProofError
 from pipeline.groth16.keys import (ProvingKey, VerifyingKey, check_key_relations, load_proving_key,
@@ -69,8 +70,10 @@ class KeyStore:
 
     def _write(self, shape: Shape, pk: ProvingKey, vk: VerifyingKey, info: dict):
         final = self.shape_dir(shape)
-        tmp = final.with_name(f".{final.name}.{os.getpid()}.tmp")
-        tmp.mkdir(parents=True, exist_ok=True)
+        final.parent.mkdir(parents=True, exist_ok=True)
+        # A private (0700) folder of an unpredictable name: nobody else can swap the key between its
+        # writing, its hash (recorded as checked) and the rename into place.
+        tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.", suffix=".tmp", dir=final.parent))
         pk.save(tmp / "proving.key")
         vk.save(tmp / "verifying.key")
         (tmp / "shape.json").write_text(json.dumps(info, indent=2, sort_keys=True) + "\n")
@@ -87,6 +90,9 @@ class KeyStore:
             tmp.rmdir()
             return self.load_keys(shape)
         os.replace(tmp, final)
+        umask = os.umask(0o022)
+        os.umask(umask)
+        os.chmod(final, 0o777 & ~umask)       # readable as any folder the user makes
         return pk, vk
 
     def load_keys(self, shape: Shape) -> tuple[ProvingKey, VerifyingKey]:
@@ -97,9 +103,10 @@ class KeyStore:
         """
         d = self.shape_dir(shape)
         pk_path = d / "proving.key"
-        digest = self._key_digests[shape] = file_digest(pk_path)
-        checked = was_checked(digest, "key")
-        pk = load_proving_key(pk_path, validate=not checked)
+        with open_trusted(pk_path, "proving key") as fh:     # hashed and mapped from one open file
+            digest = self._key_digests[shape] = open_file_digest(fh)
+            checked = was_checked(digest, "key")
+            pk = load_proving_key(pk_path, validate=not checked, file=fh)
         if not checked:
             check_key_relations(pk, f"proving key {pk_path}")
             mark_checked(digest)
@@ -132,10 +139,9 @@ class KeyStore:
         pk, _ = self.load_keys(shape)
         sample = None if window else sample_assignment(shape)
         tables = build_tables(pk, self._key_digests[shape], window, sample, log=self.log)
-        path = self.tables_path(shape)
-        tables.save(path)
-        # Trusted because built here (prover_tables explains why a table is never checked instead).
-        mark_checked(file_digest(path), "tables")
+        # Trusted because built here (prover_tables explains why a table is never checked instead):
+        # the record is the hash of the bytes as they were written.
+        mark_checked(tables.save(self.tables_path(shape)), "tables")
         return tables
 
     def load_tables(self, shape: Shape, pk: ProvingKey):
@@ -148,13 +154,16 @@ class KeyStore:
         path = self.tables_path(shape)
         if not path.is_file():
             return None
-        if not was_checked(file_digest(path), "tables"):
+        with open_trusted(path, "fixed-base tables") as fh:   # hashed and mapped from one open file
+            recorded = was_checked(open_file_digest(fh), "tables")
+            if recorded:
+                digest = self._key_digests.get(shape) or file_digest(self.shape_dir(shape) / "proving.key")
+                tables = load_tables(path, digest, fh)
+        if not recorded:
             raise ProofError(f"fixed-base tables {path} were not built by `zkp-ledger keys tables` with the cache "
                              f"{cache_base()} (their hash is not recorded there): a table cannot be checked for "
                              f"less than building it, and a planted one leaks the data; rebuild it with "
                              f"`zkp-ledger keys tables {shape.key_id()}` or delete the file")
-        digest = self._key_digests.get(shape) or file_digest(self.shape_dir(shape) / "proving.key")
-        tables = load_tables(path, digest)
         if not tables_fit(pk, tables):
             raise ProofError(f"fixed-base tables {path} do not fit the proving key beside them; "
                              f"rebuild them with `zkp-ledger keys tables {shape.key_id()}` or delete the file")

@@ -95,3 +95,53 @@ def test_keys_tables_needs_keys_and_a_sane_window(tmp_path, capsys):
     assert "no keys for shape" in capsys.readouterr().err
     assert cli(["keys", "tables", SHAPE, "--ledger", str(ledger), "--window", "20"]) == 1
     assert "between 8 and 16" in capsys.readouterr().err
+
+
+def test_tables_are_hashed_and_mapped_from_one_open_file(tmp_path, capsys, monkeypatch):
+    """Whoever can rename files in the key folder swaps a planted table in right after the load
+    hashed the honest one; the tables mapped must still be the honest bytes. A table file that
+    others can write is refused with one line."""
+    import os
+
+    from kernels.ec import points as P
+    from pipeline import keystore as keystore_module
+    from pipeline.circuit.statistics import Shape
+
+    ledger = tmp_path / "l" / "ledger.jsonl"
+    assert cli(["init", "--ledger", str(ledger), "--no-key"]) == 0
+    assert cli(["setup", "--ledger", str(ledger), "--shape", SHAPE]) == 0
+    assert cli(["keys", "tables", SHAPE, "--ledger", str(ledger)]) == 0
+    store = keystore_module.KeyStore(ledger.parent / "keys", log=lambda _t: None)
+    shape = Shape.parse(SHAPE)
+    pk, _ = store.load_keys(shape)
+    path = store.tables_path(shape)
+    honest = path.read_bytes()
+    head = json.loads(honest[12:12 + int.from_bytes(honest[8:12], "little")])
+    a = {s["name"]: s for s in head["sections"]}["a_query"]["offset"]
+    planted = bytearray(honest)
+    point = np.frombuffer(honest[a:a + 96], "<u4").reshape(2, 12)
+    planted[a:a + 96] = np.ascontiguousarray(P.g1_add(point, P.g1_generator()), "<u4").tobytes()
+    real = keystore_module.was_checked
+
+    def check_then_swap(digest, kind="points"):
+        answer = real(digest, kind)
+        if kind == "tables":
+            (path.parent / "planted").write_bytes(bytes(planted))
+            os.replace(path.parent / "planted", path)
+        return answer
+
+    monkeypatch.setattr(keystore_module, "was_checked", check_then_swap)
+    tables = store.load_tables(shape, pk)
+    assert path.read_bytes() == bytes(planted)                        # the swap happened
+    assert np.array_equal(tables.tables["a_query"].points[0, 0], point)   # the mapped table is the honest one
+    monkeypatch.setattr(keystore_module, "was_checked", real)
+
+    path.write_bytes(honest)
+    os.chmod(path, 0o666)
+    data = tmp_path / "d.csv"
+    data.write_text("price,qty\n1.5,2\n2.25,3\n7,4\n0.5,1\n")
+    statistics_proof._WORKER_KEYS.clear()
+    capsys.readouterr()
+    assert cli(["prove", str(data), "--ledger", str(ledger), "--name", "d"] + PROVE) == 1
+    err = [line for line in capsys.readouterr().err.strip().splitlines() if "error" in line]
+    assert len(err) == 1 and "writable by its group or by others" in err[0], err

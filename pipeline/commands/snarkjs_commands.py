@@ -21,8 +21,7 @@ def prove_command(args) -> int:
     start = time.perf_counter()
     digest = file_digest(args.zkey)     # first read the key; the kernels (Numba) load after it
     checked = was_checked(digest, "key")
-    from pipeline.groth16.prover import prove
-    from pipeline.groth16.verifier import verify
+    from pipeline.groth16.prover import ProofFailsCheck, prove
     from pipeline.snarkjs.json_io import proof_to_json, public_to_json, write_json
     from pipeline.snarkjs.wtns_file import read_wtns
     from pipeline.snarkjs.zkey_file import read_zkey
@@ -37,12 +36,13 @@ def prove_command(args) -> int:
     if witness.shape[0] != zkey.qap.n_vars:
         raise ProofError(f"{args.witness}: witness has {witness.shape[0]} values, circuit of {args.zkey} "
                          f"has {zkey.qap.n_vars} (witness for another circuit?)")
-    proof = prove(zkey.pk, zkey.qap, witness, device=device)
-    public = _public(witness, zkey.qap.n_public)
-    # A .zkey has no C matrix, so a bad witness shows only now: refuse to write a proof that fails.
-    if not verify(zkey.vk, public, proof):
+    # A .zkey has no C matrix, so a bad witness shows only when prove checks its proof.
+    try:
+        proof = prove(zkey.pk, zkey.qap, witness, device=device)
+    except ProofFailsCheck:
         raise ProofError(f"{args.witness}: the witness does not satisfy the circuit of {args.zkey} "
-                         "(the proof does not verify); recompute it with `snarkjs wtns calculate`")
+                         "(the proof does not verify); recompute it with `snarkjs wtns calculate`") from None
+    public = _public(witness, zkey.qap.n_public)
     write_json(args.proof, proof_to_json(proof))
     write_json(args.public, public_to_json(public))
     seconds = time.perf_counter() - start

@@ -12,6 +12,7 @@ Points use the kernels' layout: G1 (2, 12) uint32, G2 (2, 2, 12); infinity is al
 from __future__ import annotations
 
 import hashlib
+import os
 import struct
 from dataclasses import dataclass
 from pathlib import Path
@@ -212,26 +213,44 @@ def _align(x: int) -> int:
     return (x + _ALIGN - 1) // _ALIGN * _ALIGN
 
 
-def load_proving_key(path, mmap: bool = True, validate: bool = True) -> ProvingKey:
+def _pread_all(f, n: int, offset: int) -> bytes:
+    parts = []
+    while n > 0:
+        block = os.pread(f.fileno(), min(n, 1 << 30), offset)
+        if not block:
+            break
+        parts.append(block)
+        n -= len(block)
+        offset += len(block)
+    return b"".join(parts)
+
+
+def load_proving_key(path, mmap: bool = True, validate: bool = True, file=None) -> ProvingKey:
     """Proving key from a file written by `ProvingKey.save`.
 
-    With mmap the query vectors are read-only `np.memmap` views of the file. Raises ProofError for
-    a file that is not a proving key, is truncated, or holds a point off the curve or outside the
-    subgroup (validate=False skips the point checks, for a key this process just wrote).
+    With mmap the query vectors are read-only `np.memmap` views of the file. `file`, an open binary
+    file of `path` (pipeline.checked_files.open_trusted), is read and mapped instead of opening the
+    path again, so that the key is the very bytes the caller hashed. Raises ProofError for a file
+    that is not a proving key, is truncated, or holds a point off the curve or outside the subgroup
+    (validate=False skips the point checks, for a key whose bytes were checked before).
     """
     path = Path(path)
-    size = path.stat().st_size
-    with open(path, "rb") as f:
-        head = f.read(_PK_HEAD.size)
-        if len(head) < _PK_HEAD.size:
-            raise ProofError(f"proving key {path} is truncated ({size} bytes)")
-        magic, version, n_vars, n_public, domain_size, digest, label_len = _PK_HEAD.unpack(head)
-        if magic != _PK_MAGIC or version != 1:
-            raise ProofError(f"{path} is not a zkp-ledger proving key (magic {magic!r}, version {version})")
-        if not (n_public < n_vars < 1 << 40 and domain_size < 1 << 40):
-            raise ProofError(f"proving key {path} has an implausible header")
-        label = f.read(label_len).decode("utf-8", "replace")
-        table = [struct.unpack("<QQ", f.read(16)) for _ in range(12)] if size >= _PK_HEAD.size + label_len + 192 else None
+    if file is None:
+        with open(path, "rb") as f:
+            return load_proving_key(path, mmap, validate, f)
+    f = file
+    size = os.fstat(f.fileno()).st_size
+    f.seek(0)
+    head = f.read(_PK_HEAD.size)
+    if len(head) < _PK_HEAD.size:
+        raise ProofError(f"proving key {path} is truncated ({size} bytes)")
+    magic, version, n_vars, n_public, domain_size, digest, label_len = _PK_HEAD.unpack(head)
+    if magic != _PK_MAGIC or version != 1:
+        raise ProofError(f"{path} is not a zkp-ledger proving key (magic {magic!r}, version {version})")
+    if not (n_public < n_vars < 1 << 40 and domain_size < 1 << 40):
+        raise ProofError(f"proving key {path} has an implausible header")
+    label = f.read(label_len).decode("utf-8", "replace")
+    table = [struct.unpack("<QQ", f.read(16)) for _ in range(12)] if size >= _PK_HEAD.size + label_len + 192 else None
     if table is None:
         raise ProofError(f"proving key {path} is truncated ({size} bytes)")
     names = ["alpha_g1", "beta_g1", "delta_g1", "beta_g2", "gamma_g2", "delta_g2", "ic", "a_query",
@@ -247,11 +266,9 @@ def load_proving_key(path, mmap: bool = True, validate: bool = True) -> ProvingK
         if off % _ALIGN or off + nbytes > size:
             raise ProofError(f"proving key {path} is truncated (section {name} ends at {off + nbytes}, file has {size} bytes)")
         if mmap and count:
-            arr = np.memmap(path, dtype="<u4", mode="r", offset=off, shape=shape)
+            arr = np.memmap(f, dtype="<u4", mode="r", offset=off, shape=shape)
         else:
-            with open(path, "rb") as f:
-                f.seek(off)
-                arr = np.frombuffer(f.read(nbytes), "<u4").reshape(shape).astype(np.uint32)
+            arr = np.frombuffer(_pread_all(f, nbytes, off), "<u4").reshape(shape).astype(np.uint32)
         if validate:
             _validate(kind, np.asarray(arr), f"proving key {path} section {name}")
         arrays[name] = arr

@@ -80,11 +80,16 @@ def prove(pk: ProvingKey, circuit: R1CS | QapMatrices, witness, *, device: str =
             raise ProofError("the fixed-base tables do not fit this proving key (made for another key?)")
     used = tables if device == "cpu" else None
     proof = _assemble(pk, z_plain, h, device, used)
-    _check_proof(pk, z_plain, proof, used is not None)
+    _check_proof(pk, z_plain, proof, used is not None, witness_checked=isinstance(circuit, R1CS))
     return proof
 
 
-def _check_proof(pk: ProvingKey, z_plain: np.ndarray, proof: Proof, with_tables: bool) -> None:
+class ProofFailsCheck(ProofError):
+    """The proof just made is not in the subgroups or does not verify under the key's verifying key."""
+
+
+def _check_proof(pk: ProvingKey, z_plain: np.ndarray, proof: Proof, with_tables: bool,
+                 witness_checked: bool = True) -> None:
     # Subgroup first: a key or table point with a small-order component would add z_j times that
     # component to A or C, which the pairing ignores (a verifying proof that leaks z_j mod its order).
     from kernels.ec.points import g1_validate, g2_validate
@@ -99,10 +104,13 @@ def _check_proof(pk: ProvingKey, z_plain: np.ndarray, proof: Proof, with_tables:
         valid = False
     public = FR.canonical_to_ints(z_plain[1:pk.n_public + 1])
     if not valid or not verify(pk.vk, public, proof):
+        if not witness_checked:
+            raise ProofFailsCheck("the proof does not verify under the key's verifying key: the witness does not "
+                                  "satisfy the key's circuit, or the key is damaged")
         if with_tables:
-            raise ProofError("a proof made with this key's fixed-base tables does not verify: the tables are "
+            raise ProofFailsCheck("a proof made with this key's fixed-base tables does not verify: the tables are "
                              "damaged; delete proving.tables beside the key or rebuild it with `zkp-ledger keys tables`")
-        raise ProofError("a proof made with this proving key does not verify under the key's own verifying key: "
+        raise ProofFailsCheck("a proof made with this proving key does not verify under the key's own verifying key: "
                          "the key is damaged or was made to leak the data (its A, L or H points are not what "
                          "they should be); do not use it, and make or import keys again")
 

@@ -15,7 +15,10 @@ checking a table would cost as much as building it, and a planted table leaks th
 ever yielding a wrong proof. Its entry [2^(c w)] P_j + Q (Q in the subgroup) shifts A by d·Q for the
 digit d of z_j in window w, so the proof verifies exactly when that digit is 0: whoever sees whether
 `prove` succeeds learns one fact about the data per run. The header's key_blake3 is not
-authentication (anyone can copy it); `load_tables` refuses a file made for other key bytes.
+authentication (anyone can copy it); `load_tables` refuses a file made for other key bytes. The key
+store hashes the file and maps it from one open file (pipeline.checked_files.open_trusted), so a
+file renamed over it after the hash is never used, and `save` returns the hash of the bytes as it
+wrote them, which is what `keys tables` records.
 
 A proof made with tables must still have its points in the order-r subgroups and verify against the
 (checked) verifying key before it leaves the prover (pipeline.groth16.prover), so a table damaged
@@ -66,8 +69,10 @@ class ProverTables:
         return {name: {"group": t.group, "c": t.c, "bases": t.n, "windows": t.points.shape[1],
                        "bytes": t.nbytes} for name, t in self.tables.items()}
 
-    def save(self, path) -> None:
-        """Write the file atomically (a temporary beside it, fsync, rename)."""
+    def save(self, path) -> str:
+        """Write the file atomically (a temporary beside it, fsync, rename); returns the BLAKE3 of the
+        bytes written (hashed as they are written, so that a file swapped in meanwhile is not vouched for)."""
+        import blake3
         path = Path(path)
         sections = []
         header = {"key_blake3": self.key_blake3, "sections": sections}
@@ -82,18 +87,31 @@ class ProverTables:
         if _HEAD.size + len(blob) > base:
             raise ProofError("fixed-base table header too long")
         tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        hasher = blake3.blake3(max_threads=blake3.blake3.AUTO)
+        written = 0
+
+        def put(f, data) -> None:
+            nonlocal written
+            view = memoryview(data).cast("B")
+            hasher.update(view)
+            f.write(view)
+            written += len(view)
+
         try:
-            with open(tmp, "wb") as f:
-                f.write(_HEAD.pack(_MAGIC, _VERSION, len(blob)) + blob)
+            with open(tmp, "xb") as f:
+                put(f, _HEAD.pack(_MAGIC, _VERSION, len(blob)) + blob)
                 for section, table in zip(sections, self.tables.values()):
-                    f.write(b"\0" * (section["offset"] - f.tell()))
-                    table.points.astype("<u4", copy=False).tofile(f)
-                f.write(b"\0" * (offset - f.tell()))
+                    put(f, b"\0" * (section["offset"] - written))
+                    points = np.ascontiguousarray(table.points, "<u4").reshape(-1)
+                    for lo in range(0, points.size, 1 << 24):
+                        put(f, points[lo:lo + (1 << 24)])
+                put(f, b"\0" * (offset - written))
                 f.flush()
                 os.fsync(f.fileno())
             os.replace(tmp, path)
         finally:
             tmp.unlink(missing_ok=True)
+        return hasher.hexdigest()
 
 
 def build_tables(pk, key_blake3: str, c: int | None = None, sample=None, log=None) -> ProverTables:
@@ -123,46 +141,52 @@ def build_tables(pk, key_blake3: str, c: int | None = None, sample=None, log=Non
     return ProverTables(key_blake3, tables)
 
 
-def load_tables(path, key_blake3: str) -> ProverTables:
-    """The tables in `path`, memory-mapped; ProofError if the file is damaged or made for another key."""
+def load_tables(path, key_blake3: str, file=None) -> ProverTables:
+    """The tables in `path` (or in `file`, an open binary file of it, which is then read and mapped
+    instead of the path: the bytes the caller hashed), memory-mapped; ProofError if the file is
+    damaged or made for another key."""
+    path = Path(path)
+    if file is None:
+        with open(path, "rb") as f:
+            return load_tables(path, key_blake3, f)
     from kernels.msm.tables import MAX_WINDOW, MIN_WINDOW, BaseTable, windows
     from pipeline.groth16.keys import G1_SHAPE, G2_SHAPE
 
-    path = Path(path)
-    size = path.stat().st_size
-    with open(path, "rb") as f:
-        head = f.read(_HEAD.size)
-        if len(head) < _HEAD.size:
-            raise ProofError(f"fixed-base tables {path} are truncated ({size} bytes)")
-        magic, version, length = _HEAD.unpack(head)
-        if magic != _MAGIC or version != _VERSION:
-            raise ProofError(f"{path} is not a zkp-ledger fixed-base table file (magic {magic!r}, version {version})")
-        if _HEAD.size + length > size:
-            raise ProofError(f"fixed-base tables {path} are truncated (header of {length} bytes)")
-        try:
-            header = json.loads(f.read(length))
-            if not isinstance(header, dict):
-                raise ValueError("header is not an object")
-            if header["key_blake3"] != key_blake3:
-                raise ProofError(f"fixed-base tables {path} belong to other proving-key bytes; "
-                                 f"rebuild them with `zkp-ledger keys tables` or delete the file")
-            tables = {}
-            for section in header["sections"]:
-                name, group, c, n, offset = (section[k] for k in ("name", "group", "c", "n", "offset"))
-                if not isinstance(name, str) or (name, group) not in QUERIES or name in tables:
-                    raise ValueError(f"unexpected section {name!r}")
-                if not all(type(v) is int for v in (c, n, offset)) or not MIN_WINDOW <= c <= MAX_WINDOW \
-                        or n < 0 or offset < 0:
-                    raise ValueError(f"section {name}: window {c!r}, bases {n!r}, offset {offset!r} out of range")
-                shape = (n, windows(c)) + (G1_SHAPE if group == "g1" else G2_SHAPE)
-                nbytes = math.prod(shape) * 4
-                if offset % _ALIGN or offset + nbytes > size:
-                    raise ProofError(f"fixed-base tables {path} are truncated (section {name})")
-                points = np.memmap(path, dtype="<u4", mode="r", offset=offset, shape=shape) if n else \
-                    np.zeros(shape, np.uint32)
-                tables[name] = BaseTable(group, int(c), points)
-        except (KeyError, TypeError, ValueError, UnicodeDecodeError, RecursionError) as exc:
-            raise ProofError(f"fixed-base tables {path} have a damaged header ({exc})") from None
+    f = file
+    size = os.fstat(f.fileno()).st_size
+    f.seek(0)
+    head = f.read(_HEAD.size)
+    if len(head) < _HEAD.size:
+        raise ProofError(f"fixed-base tables {path} are truncated ({size} bytes)")
+    magic, version, length = _HEAD.unpack(head)
+    if magic != _MAGIC or version != _VERSION:
+        raise ProofError(f"{path} is not a zkp-ledger fixed-base table file (magic {magic!r}, version {version})")
+    if _HEAD.size + length > size:
+        raise ProofError(f"fixed-base tables {path} are truncated (header of {length} bytes)")
+    try:
+        header = json.loads(f.read(length))
+        if not isinstance(header, dict):
+            raise ValueError("header is not an object")
+        if header["key_blake3"] != key_blake3:
+            raise ProofError(f"fixed-base tables {path} belong to other proving-key bytes; "
+                             f"rebuild them with `zkp-ledger keys tables` or delete the file")
+        tables = {}
+        for section in header["sections"]:
+            name, group, c, n, offset = (section[k] for k in ("name", "group", "c", "n", "offset"))
+            if not isinstance(name, str) or (name, group) not in QUERIES or name in tables:
+                raise ValueError(f"unexpected section {name!r}")
+            if not all(type(v) is int for v in (c, n, offset)) or not MIN_WINDOW <= c <= MAX_WINDOW \
+                    or n < 0 or offset < 0:
+                raise ValueError(f"section {name}: window {c!r}, bases {n!r}, offset {offset!r} out of range")
+            shape = (n, windows(c)) + (G1_SHAPE if group == "g1" else G2_SHAPE)
+            nbytes = math.prod(shape) * 4
+            if offset % _ALIGN or offset + nbytes > size:
+                raise ProofError(f"fixed-base tables {path} are truncated (section {name})")
+            points = np.memmap(f, dtype="<u4", mode="r", offset=offset, shape=shape) if n else \
+                np.zeros(shape, np.uint32)
+            tables[name] = BaseTable(group, int(c), points)
+    except (KeyError, TypeError, ValueError, UnicodeDecodeError, RecursionError) as exc:
+        raise ProofError(f"fixed-base tables {path} have a damaged header ({exc})") from None
     if sys.byteorder != "little":
         raise ProofError("fixed-base tables are stored little-endian; this machine is big-endian")
     return ProverTables(key_blake3, tables)

@@ -1,0 +1,58 @@
+"""The records of checked keys and tables (pipeline.checked_files) are only as good as the folder
+they sit in and the files they vouch for: another user who can write either must not be able to
+skip a check or swap the bytes after it."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from pipeline import checked_files
+from pipeline.errors import ProofError
+
+
+@pytest.fixture
+def private_cache(tmp_path, monkeypatch):
+    monkeypatch.setattr(checked_files, "cache_base", lambda: tmp_path / "cache")
+    return tmp_path / "cache" / "checked"
+
+
+def test_the_record_folder_is_made_private(private_cache):
+    checked_files.mark_checked("ab" * 32, "key")
+    assert checked_files.was_checked("ab" * 32, "key")
+    assert private_cache.stat().st_mode & 0o777 == 0o700
+
+
+def test_a_record_folder_others_can_write_is_refused(private_cache):
+    checked_files.mark_checked("ab" * 32, "tables")
+    os.chmod(private_cache, 0o777)           # anyone could now plant a record for a planted file
+    with pytest.raises(ProofError, match="can be written by another user.*chmod 700"):
+        checked_files.was_checked("ab" * 32, "tables")
+    with pytest.raises(ProofError, match="can be written by another user"):
+        checked_files.mark_checked("cd" * 32, "tables")
+
+
+def test_files_others_can_write_are_not_trusted(tmp_path):
+    path = tmp_path / "proving.key"
+    path.write_bytes(b"key bytes")
+    os.chmod(path, 0o644)
+    with checked_files.open_trusted(path, "proving key") as fh:
+        assert checked_files.open_file_digest(fh) == checked_files.file_digest(path)
+    for mode in (0o664, 0o646):
+        os.chmod(path, mode)
+        with pytest.raises(ProofError, match=r"writable by its group or by others.*chmod go-w"):
+            checked_files.open_trusted(path, "proving key")
+    with pytest.raises(ProofError, match="cannot read it"):
+        checked_files.open_trusted(tmp_path / "missing", "proving key")
+
+
+def test_a_file_renamed_over_the_hashed_one_is_not_the_one_read(tmp_path):
+    path = tmp_path / "proving.tables"
+    path.write_bytes(b"honest" * 1000)
+    with checked_files.open_trusted(path, "fixed-base tables") as fh:
+        digest = checked_files.open_file_digest(fh)
+        (tmp_path / "planted").write_bytes(b"planted" * 1000)
+        os.replace(tmp_path / "planted", path)       # the swap right after the hash
+        fh.seek(0)
+        assert fh.read() == b"honest" * 1000           # the open file is still the hashed bytes

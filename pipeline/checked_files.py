@@ -41,19 +41,23 @@ def open_file_digest(fh) -> str:
 
 def open_trusted(path, what: str):
     """`path` opened for reading, to be hashed and then mapped from this one open file (so a file
-    renamed over it after the hash is never used). ProofError unless it is a regular file that
-    only its owner can write: anyone else who could write it could change it after the check."""
+    renamed over it after the hash is never used). ProofError unless it is a regular file owned by
+    this user (or root) that only its owner can write: anyone else who could write it, or who owns a
+    byte-identical copy renamed in, could change the mapped bytes after the check."""
     path = Path(path)
     try:
         fh = open(path, "rb")
     except OSError as exc:
         raise ProofError(f"{what} {path}: cannot read it ({exc.strerror})") from None
     st = os.fstat(fh.fileno())
-    if not stat.S_ISREG(st.st_mode) or st.st_mode & 0o022:
+    foreign = hasattr(os, "geteuid") and st.st_uid not in (os.geteuid(), 0)
+    if not stat.S_ISREG(st.st_mode) or st.st_mode & 0o022 or foreign:
         fh.close()
-        who = "not a regular file" if not stat.S_ISREG(st.st_mode) else "writable by its group or by others"
+        who = "not a regular file" if not stat.S_ISREG(st.st_mode) else \
+            f"owned by another user (uid {st.st_uid})" if foreign else "writable by its group or by others"
+        fix = f"copy it to a file of your own" if foreign else f"run `chmod go-w {path}`"
         raise ProofError(f"{what} {path} is {who}: whoever else can write it could change it after it was "
-                         f"checked; run `chmod go-w {path}` if you trust its current content, else remove it")
+                         f"checked; {fix} if you trust its current content, else remove it")
     return fh
 
 

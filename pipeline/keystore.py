@@ -74,11 +74,11 @@ class KeyStore:
         # A private (0700) folder of an unpredictable name: nobody else can swap the key between its
         # writing, its hash (recorded as checked) and the rename into place.
         tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.", suffix=".tmp", dir=final.parent))
-        pk.save(tmp / "proving.key")
+        # Fresh or just-checked keys: remember the hash of the bytes as written, so the first load
+        # skips the checks (and a file swapped in meanwhile is not vouched for).
+        digest = pk.save(tmp / "proving.key")
         vk.save(tmp / "verifying.key")
         (tmp / "shape.json").write_text(json.dumps(info, indent=2, sort_keys=True) + "\n")
-        # Fresh or just-checked keys: remember that, so the first load skips the checks.
-        digest = file_digest(tmp / "proving.key")
         mark_checked(digest)
         mark_checked(digest, "key")
         for path in tmp.iterdir():

@@ -26,7 +26,7 @@ import numpy as np
 
 from ledger import Entry, Ledger, canonical_json
 from pipeline import __version__
-from pipeline.circuit.statistics import (STATEMENT, ChunkAssignment, ChunkStatement, DatasetBinding, Mask, MaskChain, Shape, chunk_witness, circuit,
+from pipeline.circuit.statistics import (STATEMENT, R, ChunkAssignment, ChunkStatement, DatasetBinding, Mask, MaskChain, Shape, chunk_witness, circuit,
                                          signed)
 from pipeline.encoding import ColumnEncoding, column_encodings
 from pipeline.errors import InputError, ProofError
@@ -257,6 +257,8 @@ def prove_statistics(ledger: Ledger, request: ProveRequest, *, run=run_in_proces
         if request.progress is not None:
             request.progress(rows_done, notarized.rows)
 
+    sent: dict[int, ChunkJob] = {}
+
     def jobs():
         nonlocal vk
         for chunk, last in _with_lookahead(iter_chunks(files, encodings, shape.rows, request.blocksize, compute, text)):
@@ -271,9 +273,11 @@ def prove_statistics(ledger: Ledger, request: ProveRequest, *, run=run_in_proces
                 if cached is not None:
                     done(cached, resumed=True)
                     continue
+            sent[i] = job
             yield job
 
     for proof in run(jobs()):
+        _check_answer(sent, proof, dataset)
         if cache is not None:
             cache.store(cache_keys[proof.index], proof, binding)
         done(proof, resumed=False)
@@ -294,6 +298,19 @@ def prove_statistics(ledger: Ledger, request: ProveRequest, *, run=run_in_proces
     if cache is not None:
         cache.clear(binding)
     return entry
+
+
+def _check_answer(sent: dict, proof: ChunkProof, dataset) -> None:
+    """A worker's answer must be about the very chunk it was sent: same place and rows, and the public
+    inputs that chunk implies under the answer's salt. A proof is only as good as its statement, and
+    the statement must never come from the prover: a worker could otherwise prove made-up cells."""
+    job = sent.get(proof.index)
+    if job is None or (proof.first_row, proof.active_rows) != (job.first_row, job.active_rows) \
+            or not isinstance(proof.salt, int) or not 0 <= proof.salt < R \
+            or list(proof.public_inputs) != job.public_inputs(proof.salt):
+        raise ProofError(f"{dataset}: the worker's proof of chunk {proof.index} is not about the chunk it was "
+                         "sent (its statement differs); nothing was recorded; check the workers")
+    del sent[proof.index]
 
 
 def batch_verify_all(vk, statements: list[tuple[list[int], Proof]], where: str) -> None:

@@ -56,3 +56,16 @@ def test_a_file_renamed_over_the_hashed_one_is_not_the_one_read(tmp_path):
         os.replace(tmp_path / "planted", path)       # the swap right after the hash
         fh.seek(0)
         assert fh.read() == b"honest" * 1000           # the open file is still the hashed bytes
+
+
+def test_a_file_owned_by_another_user_is_not_trusted(tmp_path):
+    """Another user renames in a byte-identical copy they own (its hash is recorded), then rewrites
+    it in place under the prover's mapping: a file of another owner is refused."""
+    if os.geteuid() != 0:
+        pytest.skip("needs root to give a file to another user (CI runs as root)")
+    path = tmp_path / "proving.tables"
+    path.write_bytes(b"tables")
+    os.chmod(path, 0o644)
+    os.chown(path, 65534, 65534)
+    with pytest.raises(ProofError, match=r"owned by another user \(uid 65534\).*copy it to a file of your own"):
+        checked_files.open_trusted(path, "fixed-base tables")

@@ -316,3 +316,43 @@ def test_no_public_input_reveals_the_last_row(ledger, tmp_path):
         assert not secrets_of_the_row & {int(x) for x in chunk["public_inputs"]}
     assert entry.record["statistics"]["value"]["scaled"]["sum"] == sum(values)
     verify_statistics(ledger, entry, data)
+
+
+def test_a_dishonest_worker_cannot_prove_other_cells_than_it_was_sent(tmp_path):
+    """A Dask worker gets a chunk's binding, index and masks, so it can prove a chunk of cells of its
+    own making under them: a valid proof of a false statement about this dataset. The coordinator
+    must check every answer's statement against the chunk it sent, and record nothing otherwise.
+    Also refused: an answer for a chunk that was never sent, and the same chunk twice."""
+    import dataclasses
+
+    from pipeline.statistics_proof import prove_chunk, prove_statistics
+
+    data = tmp_path / "d.csv"
+    data.write_text("v\n3\n14\n15\n92\n5\n")
+    ledger_path = tmp_path / "ledger.jsonl"
+    Ledger.create(ledger_path)
+    request = ProveRequest(dataset=data, name="x", columns=["v"], ranges="v=0:200", range_bits=8, chunk_rows=4,
+                           width=3, log=lambda _t: None)
+
+    def other_cells(jobs):
+        for job in jobs:
+            yield prove_chunk(dataclasses.replace(job, values=np.full_like(job.values, 200)))
+
+    def moved(jobs):
+        for job in jobs:
+            answer = prove_chunk(job)
+            yield dataclasses.replace(answer, index=answer.index + 7)
+
+    def twice(jobs):
+        for job in jobs:
+            answer = prove_chunk(job)
+            yield answer
+            yield answer
+
+    before = ledger_path.read_bytes()
+    for runner in (other_cells, moved, twice):
+        with pytest.raises(ProofError, match="is not about the chunk it was sent"):
+            prove_statistics(Ledger.open(ledger_path), request, run=runner)
+        assert ledger_path.read_bytes() == before
+    entry = prove_statistics(Ledger.open(ledger_path), request)
+    assert entry.record["statistics"]["v"]["sum"] in ("129", 129)

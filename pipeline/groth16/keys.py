@@ -181,8 +181,10 @@ class ProvingKey:
                 ("b_g2_query", "g2", self.b_g2_query), ("l_query", "g1", self.l_query),
                 ("h_query", "g1", self.h_query)]
 
-    def save(self, path) -> None:
-        """Write the memory-mappable key file (see the module docstring and `_PK_HEAD`)."""
+    def save(self, path) -> str:
+        """Write the memory-mappable key file (see the module docstring and `_PK_HEAD`); returns the
+        BLAKE3 of the bytes written, hashed as they are written (what a record of the key may vouch for)."""
+        import blake3
         sections = self._sections()
         label = self.vk.label.encode()
         head_len = _PK_HEAD.size + len(label) + 16 * len(sections)
@@ -191,15 +193,21 @@ class ProvingKey:
         for _, _, arr in sections:
             table.append((offset, arr.shape[0]))
             offset = _align(offset + arr.nbytes)
+        hasher = blake3.blake3(max_threads=blake3.blake3.AUTO)
         with open(path, "wb") as f:
-            f.write(_PK_HEAD.pack(_PK_MAGIC, 1, self.n_vars, self.n_public, self.domain_size,
-                                  self.circuit_digest, len(label)) + label)
+            def put(data) -> None:
+                hasher.update(data)
+                f.write(data)
+
+            put(_PK_HEAD.pack(_PK_MAGIC, 1, self.n_vars, self.n_public, self.domain_size,
+                              self.circuit_digest, len(label)) + label)
             for off, count in table:
-                f.write(struct.pack("<QQ", off, count))
+                put(struct.pack("<QQ", off, count))
             for (off, _), (_, _, arr) in zip(table, sections):
-                f.write(b"\0" * (off - f.tell()))
-                f.write(np.ascontiguousarray(arr, "<u4").tobytes())
-            f.write(b"\0" * (offset - f.tell()))
+                put(b"\0" * (off - f.tell()))
+                put(np.ascontiguousarray(arr, "<u4").tobytes())
+            put(b"\0" * (offset - f.tell()))
+        return hasher.hexdigest()
 
 
 _PK_MAGIC = b"ZKPK"

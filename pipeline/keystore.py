@@ -29,6 +29,9 @@ from pipeline.groth16.keys import (ProvingKey, VerifyingKey, check_key_relations
 from pipeline.groth16.prover_tables import TABLE_FILE
 
 
+PROBES = 6     # random-data proofs before the first use of a key made elsewhere (KeyStore._probe)
+
+
 class KeyStore:
     """Keys of circuit shapes in one folder; `keys_for` makes them on first use."""
 
@@ -109,8 +112,6 @@ class KeyStore:
             pk = load_proving_key(pk_path, validate=not checked, file=fh)
         if not checked:
             check_key_relations(pk, f"proving key {pk_path}")
-            mark_checked(digest)
-            mark_checked(digest, "key")
         vk = load_verifying_key(d / "verifying.key")
         if vk.to_bytes() != pk.vk.to_bytes():
             # Proofs are made with the proving key and checked (and recorded) against this file:
@@ -122,7 +123,33 @@ class KeyStore:
         if pk.circuit_digest != digest or vk.circuit_digest != digest:
             raise ProofError(f"keys in {d} were made for another version of the {shape.key_id()} circuit; "
                              f"remove that folder and run `zkp-ledger setup --shape {shape.key_id()}` again")
+        if not checked:
+            self._probe(shape, pk, pk_path)
+            mark_checked(digest)
+            mark_checked(digest, "key")
         return pk, vk
+
+    def _probe(self, shape: Shape, pk: ProvingKey, pk_path: Path) -> None:
+        """Prove PROBES chunks of random data with a key this store did not make or import (a
+        one-party key from someone else) and refuse it if any proof fails. Nothing checks such a
+        key's A, L and H points, and its maker can plant them so that a proof verifies exactly when
+        a cell has a guessed value: whether `prove` succeeds on real data would then answer the
+        guess. Probes vary everything real chunks vary, so a planted relation fails on each with
+        probability at least about 1/2; one that survives all of them (at most 2^-PROBES) leaks
+        at most one bit per run. Ceremony keys (`keys import`) are checked in full instead."""
+        from pipeline.circuit.statistics import probe_assignment
+        from pipeline.groth16.prover import ProofFailsCheck, prove
+
+        r1cs = circuit(shape)
+        self.log(f"first use of {pk_path}: proving {PROBES} chunks of random data with it before any of yours "
+                 "(a key made elsewhere could be planted to leak data)")
+        for _ in range(PROBES):
+            try:
+                prove(pk, r1cs, probe_assignment(shape))
+            except ProofFailsCheck:
+                raise ProofError(f"proving key {pk_path}: a proof of random data made with it does not verify under "
+                                 "its own verifying key: the key is damaged or was made to leak data (planted A, L "
+                                 "or H points); refusing it; use keys from a ceremony (`zkp-ledger keys import`)") from None
 
     def keys_for(self, shape: Shape) -> tuple[ProvingKey, VerifyingKey]:
         return self.load_keys(shape) if self.has_keys(shape) else self.make_keys(shape)

@@ -153,8 +153,9 @@ def test_a_key_planted_to_leak_a_cell_never_gets_a_proof_into_the_ledger(world, 
     before = world["ledger"].read_bytes()
     statistics_proof._WORKER_KEYS.clear()
     code, _, err = run(capsys, "prove", world["data"], "--ledger", world["ledger"], "--name", "x", "--keys", keys, *PROVE)
-    assert code == 1 and "does not verify under the key's own verifying key" in err, err
-    assert len(err.strip().splitlines()) == 1, err
+    errors = [line for line in err.strip().splitlines() if "error" in line]
+    assert code == 1 and len(errors) == 1 and "a proof of random data made with it does not verify" in errors[0], err
+    assert "proving 6 chunks of random data" in err
     assert world["ledger"].read_bytes() == before
 
 
@@ -174,3 +175,41 @@ def test_a_long_lived_worker_follows_a_re_setup_of_the_keys(capsys, tmp_path):
     vk = tmp_path / "keys" / SHAPE / "verifying.key"
     code, _, err = run(capsys, "verify", "b@1", "--ledger", ledger, "--vk", vk, "--data", data)
     assert code == 0, err
+
+
+def test_a_key_planted_as_an_equality_oracle_is_refused_before_real_data(world, capsys, tmp_path):
+    """The dishonest key maker plants A_j += G and A_0 -= v·G: a proof then verifies exactly when
+    cell z_j = v, so whether `prove` succeeds on the owner's data would answer "is this cell v?".
+    The first use of a key made elsewhere proves random data with it and refuses it."""
+    import shutil
+
+    import numpy as np
+
+    from kernels.ec.points import g1_add, g1_generator, g1_mul, g1_neg
+    from pipeline import statistics_proof
+    from pipeline.circuit.statistics import DatasetBinding, MaskChain, Shape, chunk_witness
+    from pipeline.groth16.keys import load_proving_key
+
+    keys = tmp_path / "keys"
+    shutil.copytree(world["auditor"], keys)
+    pk_path = keys / SHAPE / "proving.key"
+    pk = load_proving_key(pk_path, mmap=False)
+    shape = Shape.parse(SHAPE)
+    binding = DatasetBinding("00" * 32, "x", 1)
+    chain = MaskChain(shape, binding)
+    z, _, _ = chunk_witness(shape, np.array([[123], [7], [9], [11]], np.int64), np.zeros((4, 1), bool), 4, [0],
+                            binding, 0, chain.before(0), chain.before(1))
+    j = next(i for i in range(pk.n_public + 1, len(z)) if z[i] == 123 and z[i + 1] == 123 * 123)
+    guess = 3 - 0         # the owner's first cell (offset from lo = 0)
+    a = np.array(pk.a_query)
+    a[j] = g1_add(a[j], g1_generator())
+    a[0] = g1_add(a[0], g1_neg(g1_mul(g1_generator(), guess)))
+    pk.a_query = a
+    pk.save(pk_path)
+
+    before = world["ledger"].read_bytes()
+    statistics_proof._WORKER_KEYS.clear()
+    code, _, err = run(capsys, "prove", world["data"], "--ledger", world["ledger"], "--name", "x", "--keys", keys, *PROVE)
+    errors = [line for line in err.strip().splitlines() if "error" in line]
+    assert code == 1 and len(errors) == 1 and "a proof of random data made with it does not verify" in errors[0], err
+    assert world["ledger"].read_bytes() == before

@@ -534,6 +534,28 @@ def sample_assignment(shape: Shape) -> list[int]:
     return z
 
 
+def probe_assignment(shape: Shape) -> list[int]:
+    """A valid assignment on random data of every kind a real chunk can hold, for probing a key made
+    by someone else (pipeline.keystore): random binding, index, salt and masks, a random number of
+    active rows, random nulls, and values of random bit lengths (short, long, the range's top)."""
+    rng = np.random.default_rng(secrets.randbits(128))
+    active = int(rng.integers(1, shape.rows + 1))
+    bits = rng.integers(0, shape.range_bits + 1, (shape.rows, shape.columns))
+    values = np.array([[int(rng.integers(0, 1 << int(b), dtype=np.uint64)) if b else 0 for b in row] for row in bits],
+                      dtype=np.uint64).astype(np.int64)
+    nulls = rng.random((shape.rows, shape.columns)) < rng.random()
+    nulls[active:] = False
+    values[active:] = 0
+    lo = [int(rng.integers(-(1 << 20), 1 << 20)) for _ in range(shape.columns)]
+    values = values + np.array(lo, dtype=np.int64)
+    binding = DatasetBinding(secrets.token_hex(32), f"probe-{secrets.token_hex(4)}", int(rng.integers(1, 1 << 20)))
+    chain = MaskChain(shape, binding)
+    index = int(rng.integers(0, 1 << 20))
+    z, _, _ = chunk_witness(shape, values, nulls, active, lo, binding, index, chain.before(index),
+                            chain.after(index, bool(rng.integers(0, 2))))
+    return z
+
+
 def _sponge_trace(inputs: list[int], width: int, tag: int, z: list[int]) -> int:
     p = poseidon_params(width)
     rate = p.t - 1

@@ -11,7 +11,7 @@ import json
 import sys
 import time
 
-from pipeline.checked_files import file_digest, mark_checked, was_checked
+from pipeline.checked_files import mark_checked, open_file_digest, was_checked
 from pipeline.device import resolve_device
 from pipeline.errors import InputError, ProofError
 
@@ -19,14 +19,20 @@ from pipeline.errors import InputError, ProofError
 def prove_command(args) -> int:
     device = resolve_device(args.device)
     start = time.perf_counter()
-    digest = file_digest(args.zkey)     # first read the key; the kernels (Numba) load after it
-    checked = was_checked(digest, "key")
-    from pipeline.groth16.prover import ProofFailsCheck, prove
-    from pipeline.snarkjs.json_io import proof_to_json, public_to_json, write_json
-    from pipeline.snarkjs.wtns_file import read_wtns
-    from pipeline.snarkjs.zkey_file import read_zkey
+    try:
+        # One open file for the hash and the map: a .zkey renamed over it in between is never used.
+        fh = open(args.zkey, "rb")
+    except OSError as exc:
+        raise InputError(f"{args.zkey}: cannot read the zkey ({exc.strerror})") from None
+    with fh:
+        digest = open_file_digest(fh)     # first read the key; the kernels (Numba) load after it
+        checked = was_checked(digest, "key")
+        from pipeline.groth16.prover import ProofFailsCheck, prove
+        from pipeline.snarkjs.json_io import proof_to_json, public_to_json, write_json
+        from pipeline.snarkjs.wtns_file import read_wtns
+        from pipeline.snarkjs.zkey_file import read_zkey
 
-    zkey = read_zkey(args.zkey, validate=not checked)
+        zkey = read_zkey(args.zkey, validate=not checked, file=fh)
     if not checked:      # points and the relations a key alone allows, once per content hash
         from pipeline.groth16.keys import check_key_relations
         check_key_relations(zkey.pk, str(args.zkey))
@@ -40,8 +46,9 @@ def prove_command(args) -> int:
     try:
         proof = prove(zkey.pk, zkey.qap, witness, device=device)
     except ProofFailsCheck:
-        raise ProofError(f"{args.witness}: the witness does not satisfy the circuit of {args.zkey} "
-                         "(the proof does not verify); recompute it with `snarkjs wtns calculate`") from None
+        raise ProofError(f"{args.witness}: the witness does not satisfy the circuit of {args.zkey} (the proof "
+                         "does not verify; if the witness is right, the key is damaged); recompute it with "
+                         "`snarkjs wtns calculate`") from None
     public = _public(witness, zkey.qap.n_public)
     write_json(args.proof, proof_to_json(proof))
     write_json(args.public, public_to_json(public))

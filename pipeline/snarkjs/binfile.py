@@ -7,6 +7,7 @@ u32 type, u64 size, and its bytes. A type may repeat; readers here take its firs
 from __future__ import annotations
 
 import mmap
+import os
 import struct
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,17 +32,20 @@ class BinFile:
         return self.data[off:off + size]
 
 
-def read_binfile(path, magic: bytes, max_version: int) -> BinFile:
+def read_binfile(path, magic: bytes, max_version: int, file=None) -> BinFile:
     """Open an iden3 container, checking magic, version and that every section fits in the file.
 
-    Raises InputError naming the file for a wrong magic, an unknown version or truncation.
+    `file`, an open binary file of `path`, is mapped instead of opening the path again (the bytes a
+    caller hashed). Raises InputError naming the file for a wrong magic, an unknown version or truncation.
     """
     path = Path(path)
-    with open(path, "rb") as f:
-        size = f.seek(0, 2)
-        if size < 12:
-            raise InputError(f"{path}: not a {magic.decode()} file (only {size} bytes)")
-        data = memoryview(mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ))
+    if file is None:
+        with open(path, "rb") as f:
+            return read_binfile(path, magic, max_version, f)
+    size = os.fstat(file.fileno()).st_size
+    if size < 12:
+        raise InputError(f"{path}: not a {magic.decode()} file (only {size} bytes)")
+    data = memoryview(mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ))
     got, version, count = struct.unpack_from("<4sII", data)
     if got != magic:
         raise InputError(f"{path}: not a {magic.decode()} file (magic {bytes(got)!r})")

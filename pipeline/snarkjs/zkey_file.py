@@ -54,14 +54,15 @@ def _csr(rows: np.ndarray, wires: np.ndarray, values: np.ndarray, n_rows: int) -
     return SparseMatrix(ptr, wires[order].astype(np.int64), np.ascontiguousarray(values[order]))
 
 
-def read_zkey(path, validate: bool = True) -> Zkey:
+def read_zkey(path, validate: bool = True, file=None) -> Zkey:
     """Proving key, verifying key and QAP rows of a snarkjs Groth16 .zkey on BLS12-381.
 
     The point arrays are read-only views of the memory-mapped file. With `validate` every point is
     checked to be on its curve and in the subgroup. Raises InputError naming the file when it is
-    not a Groth16 zkey for BLS12-381 or is truncated, ProofError for an invalid point.
+    not a Groth16 zkey for BLS12-381 or is truncated, ProofError for an invalid point. `file`: an
+    open binary file of `path` to map instead of opening the path again.
     """
-    f = read_binfile(path, b"zkey", 1)
+    f = read_binfile(path, b"zkey", 1, file)
     proto = Reader(f.section(1), f"{path} protocol")
     if proto.u32() != 1:
         raise InputError(f"{path}: not a Groth16 zkey (protocol section says otherwise)")

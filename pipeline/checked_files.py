@@ -69,8 +69,12 @@ def _records() -> Path:
         folder.mkdir(mode=0o700)
     except FileExistsError:
         pass
-    st = os.stat(folder)
-    if st.st_mode & 0o022 or (hasattr(os, "geteuid") and st.st_uid not in (os.geteuid(), 0)):
+    st = os.lstat(folder)
+    mine = not hasattr(os, "geteuid") or st.st_uid == os.geteuid()
+    if stat.S_ISDIR(st.st_mode) and mine and st.st_mode & 0o077 and not st.st_mode & 0o022:
+        os.chmod(folder, 0o700)          # readable by others, made before records were kept private
+        st = os.lstat(folder)
+    if not stat.S_ISDIR(st.st_mode) or st.st_mode & 0o022 or (not mine and st.st_uid != 0):
         raise ProofError(f"the record folder {folder} of checked keys can be written by another user: a record "
                          f"there skips every check of a key; run `chmod 700 {folder}` (and own it), or point "
                          "$ZKP_LEDGER_CACHE at a private folder")

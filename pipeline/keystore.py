@@ -71,9 +71,20 @@ class KeyStore:
             old.rmdir()
         return self._write(shape, pk, vk, info)
 
+    def check_folder(self) -> None:
+        """ProofError when someone else could write the key folder: they could rename files or the
+        private temporary folders of `_write` and `keys import` between a write and its record."""
+        self.folder.mkdir(parents=True, exist_ok=True)
+        st = os.stat(self.folder)
+        foreign = hasattr(os, "geteuid") and st.st_uid not in (os.geteuid(), 0)
+        if st.st_mode & 0o022 or foreign:
+            raise ProofError(f"key folder {self.folder} can be written by {'its owner, another user' if foreign else 'its group or others'}: "
+                             f"they could swap keys while they are written; run `chmod go-w {self.folder}` or use a "
+                             "folder of your own")
+
     def _write(self, shape: Shape, pk: ProvingKey, vk: VerifyingKey, info: dict):
         final = self.shape_dir(shape)
-        final.parent.mkdir(parents=True, exist_ok=True)
+        self.check_folder()
         # A private (0700) folder of an unpredictable name: nobody else can swap the key between its
         # writing, its hash (recorded as checked) and the rename into place.
         tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.", suffix=".tmp", dir=final.parent))

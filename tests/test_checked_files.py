@@ -69,3 +69,27 @@ def test_a_file_owned_by_another_user_is_not_trusted(tmp_path):
     os.chown(path, 65534, 65534)
     with pytest.raises(ProofError, match=r"owned by another user \(uid 65534\).*copy it to a file of your own"):
         checked_files.open_trusted(path, "fixed-base tables")
+
+
+def test_a_record_folder_that_is_a_link_is_refused_and_an_old_open_one_is_tightened(tmp_path, monkeypatch):
+    monkeypatch.setattr(checked_files, "cache_base", lambda: tmp_path / "cache")
+    (tmp_path / "cache").mkdir()
+    (tmp_path / "elsewhere").mkdir()
+    (tmp_path / "cache" / "checked").symlink_to(tmp_path / "elsewhere")
+    with pytest.raises(ProofError, match="can be written by another user"):
+        checked_files.was_checked("ab" * 32, "key")
+    (tmp_path / "cache" / "checked").unlink()
+    (tmp_path / "cache" / "checked").mkdir(mode=0o755)
+    os.chmod(tmp_path / "cache" / "checked", 0o755)
+    assert not checked_files.was_checked("ab" * 32, "key")
+    assert (tmp_path / "cache" / "checked").stat().st_mode & 0o777 == 0o700
+
+
+def test_keys_are_not_written_into_a_folder_others_can_write(tmp_path):
+    from pipeline.keystore import KeyStore
+
+    folder = tmp_path / "keys"
+    folder.mkdir()
+    os.chmod(folder, 0o777)
+    with pytest.raises(ProofError, match=r"key folder .* can be written by its group or others.*chmod go-w"):
+        KeyStore(folder).check_folder()

@@ -31,7 +31,7 @@ def import_zkey(zkey_path, shape_text: str, ptau_path, store, allow_single_party
     # Verify and install the very same bytes: every reader below opens its file again, so whoever can
     # still write or rename the coordinator's files could swap in another key (or ptau) between the
     # checks and the install. Private copies, each read from one open file, close that window.
-    store.folder.mkdir(parents=True, exist_ok=True)
+    store.check_folder()
     with tempfile.TemporaryDirectory(prefix=".import-", dir=store.folder) as private:
         copies = {Path(private) / "zkey": Path(zkey_path), Path(private) / "ptau": Path(ptau_path)}
         try:

@@ -50,7 +50,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.statistics_bench", description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", default="1e3,1e4,1e5")
     parser.add_argument("--columns", default="1,4")
-    parser.add_argument("--chunk-rows", type=int, default=1024)
+    parser.add_argument("--chunk-rows", default="1024",
+                        help="rows per chunk, or a comma list to compare in one run (e.g. 1024,1440: 1440 rows "
+                             "fill the same 2^16 domain for one 32-bit column)")
     parser.add_argument("--range-bits", type=int, default=32)
     parser.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
     parser.add_argument("--tables", action="store_true", help="also prove each case with fixed-base tables")
@@ -59,74 +61,82 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     sizes = [int(float(s)) for s in args.sizes.split(",")]
     column_counts = [int(c) for c in args.columns.split(",")]
+    chunk_rows_list = [int(c) for c in args.chunk_rows.split(",")]
     zkp = [sys.executable, "-m", "pipeline.cli"]
     work = Path(tempfile.mkdtemp(prefix="zkp-stats-bench-"))
     ledger = work / "ledger.jsonl"
     rows_out = []
     try:
         popen_with_rusage(zkp + ["init", "--ledger", str(ledger), "--no-key"])
-        for m in column_counts:
-            shape = f"rows={args.chunk_rows},columns={m},bits={args.range_bits},width=9"
-            setup_wall, _, out = popen_with_rusage(zkp + ["setup", "--shape", shape, "--ledger", str(ledger), "--json"])
-            setup = json.loads(out)
-            print(f"setup {shape}: {setup_wall:.1f} s, {setup['constraints']} constraints "
-                  f"({setup['constraints_per_value']:.1f} per value)", flush=True)
-            # Warm-up: the first prove of a process tree loads (or, after a change, compiles) the
-            # kernels; it is timed apart so the rows/s figures are steady-state.
-            warm = work / f"warm-{m}.csv"
-            write_random_csv(warm, 8, m, args.range_bits)
-            warm_wall, warm_rss, _ = popen_with_rusage(zkp + [
-                "prove", str(warm), "--ledger", str(ledger), "--name", f"warm-{m}", "--columns",
-                ",".join(f"c{j}" for j in range(m)), "--range-bits", str(args.range_bits),
-                "--chunk-rows", str(args.chunk_rows), "--device", args.device])
-            print(f"warm-up prove (8 rows): {warm_wall:.1f} s, peak RSS {warm_rss:.0f} MB", flush=True)
-            shape_id = Path(setup["key_dir"]).name
-            tables_file = Path(setup["key_dir"]) / "proving.tables" if args.tables else None
-            table_doc = {}
-            if tables_file is not None:
-                table_wall, table_rss, out = popen_with_rusage(zkp + ["keys", "tables", shape_id, "--ledger",
-                                                                      str(ledger), "--json"])
-                table_doc = json.loads(out)
-                print(f"fixed-base tables: {table_doc['bytes'] / 2**20:.0f} MiB in {table_wall:.1f} s "
-                      f"(peak RSS {table_rss:.0f} MB)", flush=True)
-                aside = tables_file.with_suffix(".aside")
-                warm_tables, _, _ = popen_with_rusage(zkp + [     # the table path's first use compiles too
-                    "prove", str(warm), "--ledger", str(ledger), "--name", f"warm-tables-{m}", "--columns",
+        for chunk_rows in chunk_rows_list:
+            for m in column_counts:
+                shape = f"rows={chunk_rows},columns={m},bits={args.range_bits},width=9"
+                setup_wall, _, out = popen_with_rusage(zkp + ["setup", "--shape", shape, "--ledger", str(ledger), "--json"])
+                setup = json.loads(out)
+                print(f"setup {shape}: {setup_wall:.1f} s, {setup['constraints']} constraints "
+                      f"({setup['constraints_per_value']:.1f} per value)", flush=True)
+                # Warm-up: the first prove of a process tree loads (or, after a change, compiles) the
+                # kernels; it is timed apart so the rows/s figures are steady-state.
+                warm = work / f"warm-{m}-r{chunk_rows}.csv"
+                write_random_csv(warm, 8, m, args.range_bits)
+                warm_wall, warm_rss, _ = popen_with_rusage(zkp + [
+                    "prove", str(warm), "--ledger", str(ledger), "--name", f"warm-{m}-r{chunk_rows}", "--columns",
                     ",".join(f"c{j}" for j in range(m)), "--range-bits", str(args.range_bits),
-                    "--chunk-rows", str(args.chunk_rows), "--device", args.device])
-                print(f"warm-up prove with tables: {warm_tables:.1f} s", flush=True)
-            for n in sizes:
-                data = work / f"data-{m}-{n}.csv"
-                write_random_csv(data, n, m, args.range_bits)
-                cols = ",".join(f"c{j}" for j in range(m))
-                for with_tables in ([False, True] if tables_file is not None else [False]):
-                    if tables_file is not None:
-                        os.replace(*((aside, tables_file) if with_tables else (tables_file, aside)))
-                    tag = "-tables" if with_tables else ""
-                    wall, rss, out = popen_with_rusage(zkp + [
-                        "prove", str(data), "--ledger", str(ledger), "--name", f"bench-{m}-{n}{tag}", "--columns",
-                        cols, "--range-bits", str(args.range_bits), "--chunk-rows", str(args.chunk_rows),
-                        "--device", args.device, "--json"])
-                    row = {"rows": n, "columns": m, "values": n * m, "seconds": wall, "rows_per_s": n / wall,
-                           "values_per_s": n * m / wall, "peak_rss_mb": rss, "file_bytes": data.stat().st_size,
-                           "chunk_rows": args.chunk_rows, "range_bits": args.range_bits,
-                           "constraints_per_chunk": setup["constraints"],
-                           "constraints_per_value": setup["constraints_per_value"],
-                           "setup_seconds_for_shape": setup_wall, "warmup_prove_seconds": warm_wall}
-                    if tables_file is not None:
-                        row["fixed_base_tables"] = with_tables
-                        if with_tables:
-                            plain = rows_out[-1]
-                            row.update(tables_bytes=table_doc["bytes"], tables_build_seconds=table_doc["seconds"],
-                                       speedup_over_no_tables=round(plain["seconds"] / wall, 3))
-                    rows_out.append(row)
-                    print(f"{m} column(s), {n} rows{' with tables' if with_tables else ''}: {wall:.1f} s, "
-                          f"{n / wall:.1f} rows/s, peak RSS {rss:.0f} MB"
-                          + (f", {row['speedup_over_no_tables']:.2f}x" if with_tables else ""), flush=True)
-                data.unlink()
+                    "--chunk-rows", str(chunk_rows), "--device", args.device])
+                print(f"warm-up prove (8 rows): {warm_wall:.1f} s, peak RSS {warm_rss:.0f} MB", flush=True)
+                shape_id = Path(setup["key_dir"]).name
+                tables_file = Path(setup["key_dir"]) / "proving.tables" if args.tables else None
+                table_doc = {}
+                if tables_file is not None:
+                    table_wall, table_rss, out = popen_with_rusage(zkp + ["keys", "tables", shape_id, "--ledger",
+                                                                          str(ledger), "--json"])
+                    table_doc = json.loads(out)
+                    print(f"fixed-base tables: {table_doc['bytes'] / 2**20:.0f} MiB in {table_wall:.1f} s "
+                          f"(peak RSS {table_rss:.0f} MB)", flush=True)
+                    aside = tables_file.with_suffix(".aside")
+                    warm_tables, _, _ = popen_with_rusage(zkp + [     # the table path's first use compiles too
+                        "prove", str(warm), "--ledger", str(ledger), "--name", f"warm-tables-{m}-r{chunk_rows}", "--columns",
+                        ",".join(f"c{j}" for j in range(m)), "--range-bits", str(args.range_bits),
+                        "--chunk-rows", str(chunk_rows), "--device", args.device])
+                    print(f"warm-up prove with tables: {warm_tables:.1f} s", flush=True)
+                for n in sizes:
+                    data = work / f"data-{m}-{n}.csv"
+                    write_random_csv(data, n, m, args.range_bits)
+                    cols = ",".join(f"c{j}" for j in range(m))
+                    for with_tables in ([False, True] if tables_file is not None else [False]):
+                        if tables_file is not None:
+                            os.replace(*((aside, tables_file) if with_tables else (tables_file, aside)))
+                        tag = "-tables" if with_tables else ""
+                        wall, rss, out = popen_with_rusage(zkp + [
+                            "prove", str(data), "--ledger", str(ledger), "--name", f"bench-{m}-{n}-r{chunk_rows}{tag}", "--columns",
+                            cols, "--range-bits", str(args.range_bits), "--chunk-rows", str(chunk_rows),
+                            "--device", args.device, "--json"])
+                        row = {"rows": n, "columns": m, "values": n * m, "seconds": wall, "rows_per_s": n / wall,
+                               "values_per_s": n * m / wall, "peak_rss_mb": rss, "file_bytes": data.stat().st_size,
+                               "chunk_rows": chunk_rows, "range_bits": args.range_bits,
+                               "constraints_per_chunk": setup["constraints"],
+                               "constraints_per_value": setup["constraints_per_value"],
+                               "setup_seconds_for_shape": setup_wall, "warmup_prove_seconds": warm_wall}
+                        if tables_file is not None:
+                            row["fixed_base_tables"] = with_tables
+                            if with_tables:
+                                plain = rows_out[-1]
+                                row.update(tables_bytes=table_doc["bytes"], tables_build_seconds=table_doc["seconds"],
+                                           speedup_over_no_tables=round(plain["seconds"] / wall, 3))
+                        rows_out.append(row)
+                        print(f"{m} column(s), {n} rows{' with tables' if with_tables else ''}: {wall:.1f} s, "
+                              f"{n / wall:.1f} rows/s, peak RSS {rss:.0f} MB"
+                              + (f", {row['speedup_over_no_tables']:.2f}x" if with_tables else ""), flush=True)
+                    data.unlink()
     finally:
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)
+    if len(chunk_rows_list) > 1:        # throughput against the first chunk size's, same columns and rows
+        for row in rows_out:
+            base = next((r for r in rows_out if r["chunk_rows"] == chunk_rows_list[0] and r["columns"] == row["columns"]
+                         and r["rows"] == row["rows"] and r.get("fixed_base_tables") == row.get("fixed_base_tables")), None)
+            if base is not None:
+                row[f"values_per_s_ratio_to_r{chunk_rows_list[0]}"] = round(row["values_per_s"] / base["values_per_s"], 3)
     payload = {"benchmark": "statistics", "device": args.device, "machine": machine_info(), "rows": rows_out,
                "note": "wall time of `zkp-ledger prove` in a child process, keys made beforehand; "
                        "includes process start and loading cached kernels"}

@@ -1,6 +1,6 @@
 """The CPU kernels beside arkworks in one process: G1 MSM per core and one pairing, as ratios.
 
-    RAYON_NUM_THREADS=1 NUMBA_NUM_THREADS=1 python -m bench.cpu_peers [--sizes 14,16,18] [--repeats N]
+    RAYON_NUM_THREADS=1 NUMBA_NUM_THREADS=1 python -m bench.cpu_peers [--sizes 14,16,18] [--repeats N] [--portable-too]
 
 The peer is arkworks through PyPI `py-arkworks-bls12381` (`G1Point.multiexp_unchecked`,
 `GT.pairing`). Both run on the same points and scalars, alternating call by call so that the load
@@ -150,11 +150,29 @@ def field_rows(repeats):
     return [row]
 
 
+def _build_ratios(rows: list, portable: list) -> dict:
+    """Ours with the assembly product over ours with the portable build, case by case."""
+    out = {}
+    for new, old in zip(rows, portable):
+        if new["case"] == "fq product chain":
+            out["fq mul"] = round(new["mul_ns"] / old["mul_ns"], 3)
+            out["fq sqr"] = round(new["sqr_ns"] / old["sqr_ns"], 3)
+        elif new["case"] == "pairing":
+            out["pairing"] = round(new["ours_ms"] / old["ours_ms"], 3)
+        else:
+            out[f"g1 msm 2^{new['log2_m']}"] = round(new["ours_s"] / old["ours_s"], 3)
+    return out
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sizes", default="14,16", help="log2 of the MSM sizes (default 14,16)")
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--threads-ok", action="store_true", help="allow more than one thread (not per core)")
+    ap.add_argument("--portable-too", action="store_true",
+                    help="first run the same measurements with the portable field build (ZKP_LEDGER_NO_ASM=1) "
+                         "in a child process and record them beside, with the ratio assembly / portable")
+    ap.add_argument("--json-out", help=argparse.SUPPRESS)     # where a child writes its rows
     args = ap.parse_args(argv)
     if not args.threads_ok and (os.environ.get("RAYON_NUM_THREADS") != "1"
                                 or os.environ.get("NUMBA_NUM_THREADS") != "1"):
@@ -162,13 +180,37 @@ def main(argv=None) -> int:
         return 2
     import py_arkworks_bls12381 as ark
 
+    from kernels.ff import x86_mont
+
+    portable = None
+    if args.portable_too and x86_mont.available():
+        import json
+        import subprocess
+        import tempfile
+
+        with tempfile.TemporaryDirectory() as tmp:
+            child = [sys.executable, "-m", "bench.cpu_peers", "--sizes", args.sizes, "--repeats", str(args.repeats),
+                     "--json-out", os.path.join(tmp, "rows.json")] + (["--threads-ok"] if args.threads_ok else [])
+            subprocess.run(child, check=True, env={**os.environ, "ZKP_LEDGER_NO_ASM": "1"})
+            portable = json.loads(open(os.path.join(tmp, "rows.json")).read())
     rows = field_rows(args.repeats)
     rows += pairing_rows(ark, args.repeats)
     rows += msm_rows(ark, [int(s) for s in args.sizes.split(",")], args.repeats)
+    if args.json_out:
+        import json
+
+        with open(args.json_out, "w") as f:
+            json.dump(rows, f)
+        return 0
     payload = {"benchmark": "CPU kernels beside arkworks (py-arkworks-bls12381), same inputs, best of interleaved "
                             "calls; *_s / *_ms are CPU seconds of the process (one thread each), wall beside",
                "threads": {"numba": os.environ.get("NUMBA_NUM_THREADS"), "rayon": os.environ.get("RAYON_NUM_THREADS")},
+               "field_build": "x86-64 assembly product (MULX/ADCX/ADOX)" if x86_mont.available() else "portable LLVM",
                "machine": machine_info(), "rows": rows}
+    if portable is not None:
+        payload["portable_build_rows"] = portable
+        payload["assembly_over_portable"] = _build_ratios(rows, portable)
+        print({"assembly_over_portable": payload["assembly_over_portable"]})
     print(save_result("cpu-peers", payload))
     return 0
 

@@ -18,6 +18,9 @@ PACKAGE_DIR = Path(__file__).resolve().parent
 
 def _sources_digest() -> str:
     h = hashlib.sha256()
+    # The build flavour: callers' cached code holds the field routines they were compiled with,
+    # so the portable (ZKP_LEDGER_NO_ASM) and the assembly builds need separate caches.
+    h.update(b"portable" if os.environ.get("ZKP_LEDGER_NO_ASM") else b"native")
     for path in sorted(PACKAGE_DIR.rglob("*.py")):
         h.update(path.relative_to(PACKAGE_DIR).as_posix().encode())
         h.update(path.read_bytes())

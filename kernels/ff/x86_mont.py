@@ -31,8 +31,15 @@ _MASK64 = (1 << 64) - 1
 
 
 def available() -> bool:
-    """True on x86-64 hosts with BMI2 and ADX, unless ZKP_LEDGER_NO_ASM is set to a non-empty value."""
+    """True on x86-64 hosts with BMI2 and ADX, unless ZKP_LEDGER_NO_ASM is set to a non-empty value
+    or Numba is told to compile for another CPU (NUMBA_CPU_NAME / NUMBA_CPU_FEATURES, as for a cache
+    shared by different nodes): such code must run where ADX may be missing, and Numba's cache key
+    (the target CPU and features) would not tell an assembly build from a portable one."""
+    from numba.core import config
+
     if os.environ.get("ZKP_LEDGER_NO_ASM") or platform.machine().lower() not in ("x86_64", "amd64"):
+        return False
+    if config.CPU_NAME or config.CPU_FEATURES:
         return False
     import llvmlite.binding as llvm
 
@@ -56,7 +63,9 @@ def cios_assembly(n: int) -> tuple[str, list[int]]:
         lines += [f"movq {8 * i}({b}), %rdx", f"xorq {lo}, {lo}"]
         for j in range(n):
             lines += [f"mulxq {8 * j}({a}), {lo}, {hi}", f"adcxq {lo}, {t[j]}", f"adoxq {hi}, {t[j + 1]}"]
-        lines.append(f"adcq $$0, {t[n]}")          # cannot carry out: t < q (2^64 + 2) < 2^(64 (n + 1))
+        # Neither chain carries out of t_n: t < 2q before the row, so t + a b_i + m q < 2q 2^64, which is
+        # below 2^(64 (n + 1)) since q's top word is below 2^63; and after the shift t < 2q again.
+        lines.append(f"adcq $$0, {t[n]}")
         # t += m q with m = t_0 (-1/q) mod 2^64, which clears t_0; then shift down one word.
         lines += [f"movq {t[0]}, %rdx", f"imulq {8 * n}({q}), %rdx", f"xorq {lo}, {lo}"]
         for j in range(n):
@@ -80,13 +89,18 @@ def mont_mul_for(modulus: int):
     n0 = (-pow(modulus, -1, 1 << 64)) % (1 << 64)
     assembly, result = cios_assembly(n)
     constraints = ",".join(["=&r"] * (n + 3) + ["r"] * 3 + ["~{rdx}", "~{memory}", "~{dirflag}", "~{fpsr}", "~{flags}"])
-    const_name = f"zkp_mont_constants_{modulus:x}"[:64]
+    const_name = f"zkp_mont_constants_{modulus:x}"      # the whole modulus: one table per modulus
 
     @intrinsic
     def mont_mul(typingctx, out, a, b):
+        # The assembly reads and writes 8n contiguous bytes from each data pointer: only C-contiguous
+        # 1-D uint32 arrays (a strided view would be read wrong and written past), out writable.
         for arg in (out, a, b):
-            if not (isinstance(arg, types.Array) and arg.dtype == types.uint32 and arg.ndim == 1):
+            if not (isinstance(arg, types.Array) and arg.dtype == types.uint32 and arg.ndim == 1
+                    and arg.layout == "C"):
                 return None
+        if not out.mutable:
+            return None
         sig = types.void(out, a, b)
 
         def codegen(context, builder, signature, args):
@@ -94,6 +108,8 @@ def mont_mul_for(modulus: int):
             word_ptr = ir.PointerType(_I64)
             module = builder.module
             table = module.globals.get(const_name)
+            if table is not None and [int(c.constant) for c in table.initializer.constant] != q + [n0]:
+                raise AssertionError(f"{const_name} holds other constants")
             if table is None:
                 table = ir.GlobalVariable(module, ir.ArrayType(_I64, n + 1), const_name)
                 table.global_constant = True

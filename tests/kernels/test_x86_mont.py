@@ -118,6 +118,54 @@ def test_the_cpu_build_uses_it_where_the_host_has_it():
             assert ASM
 
 
+@needs_asm
+def test_refuses_views_it_would_read_wrong_and_read_only_outputs():
+    from numba.core.errors import TypingError
+
+    run = _kernel(params.P)
+    a, b = FQ.spec.limbs(3), FQ.spec.limbs(5)
+    column = np.zeros((12, 2), np.uint32)[:, 0]                 # stride 8 bytes
+    with pytest.raises(TypingError):
+        run(np.empty(12, np.uint32), column, b)
+    with pytest.raises(TypingError):
+        run(column, a, b)
+    with pytest.raises(TypingError):
+        run(np.empty(24, np.uint32)[::-1][:12], a, b)           # negative stride
+    frozen = np.empty(12, np.uint32)
+    frozen.flags.writeable = False
+    with pytest.raises(TypingError):
+        run(frozen, a, b)
+
+
+@needs_asm
+def test_two_moduli_in_one_function_keep_their_own_constants():
+    # moduli agreeing in their top 180 bits once shared one constant table (its name was cut short)
+    q2 = params.P + 6 * 2**100                  # odd, which is all a Montgomery product needs
+    first, second = x86_mont.mont_mul_for(params.P), x86_mont.mont_mul_for(q2)
+
+    @njit
+    def both(o1, o2, a, b):
+        first(o1, a, b)
+        second(o2, a, b)
+
+    a, b = 12345678901234567, 98765432109876543
+    A, B = FQ.spec.limbs(a), FQ.spec.limbs(b)
+    o1, o2 = np.empty(12, np.uint32), np.empty(12, np.uint32)
+    both(o1, o2, A, B)
+    assert limbs_to_int(o1) == a * b * pow(2**384, -1, params.P) % params.P
+    assert limbs_to_int(o2) == a * b * pow(2**384, -1, q2) % q2
+
+
+def test_not_used_when_numba_targets_another_cpu(monkeypatch):
+    from numba.core import config
+
+    monkeypatch.setattr(config, "CPU_NAME", "generic")
+    assert not x86_mont.available()
+    monkeypatch.setattr(config, "CPU_NAME", None)
+    monkeypatch.setattr(config, "CPU_FEATURES", "+sse2")
+    assert not x86_mont.available()
+
+
 def test_no_asm_switch_and_separate_cache(monkeypatch):
     from kernels import cache
 

@@ -99,8 +99,8 @@ def poly_mul(f, g, p: int):
     out = [0] * (len(f) + len(g) - 1)
     for i, x in enumerate(f):
         for j, y in enumerate(g):
-            out[i + j] = (out[i + j] + x * y) % p
-    return poly_trim(out)
+            out[i + j] += x * y             # reduced once per coefficient below
+    return poly_trim([v % p for v in out])
 
 
 def poly_divmod(f, g, p: int):
@@ -108,16 +108,16 @@ def poly_divmod(f, g, p: int):
     if not g:
         raise ZeroDivisionError("polynomial division by zero")
     inv = pow(g[-1], -1, p)
-    q = [0] * max(0, len(f) - len(g) + 1)
-    r = f[:]
-    while len(r) >= len(g):
-        c = r[-1] * inv % p
-        shift = len(r) - len(g)
+    dg = len(g) - 1
+    r = list(f)                             # entries stay unreduced until the end
+    q = [0] * max(0, len(f) - dg)
+    for shift in range(len(f) - len(g), -1, -1):
+        c = r[shift + dg] % p * inv % p
         q[shift] = c
-        for i, y in enumerate(g):
-            r[shift + i] = (r[shift + i] - c * y) % p
-        r = poly_trim(r)
-    return poly_trim(q), r
+        if c:
+            for i in range(dg):
+                r[shift + i] -= c * g[i]
+    return poly_trim(q), poly_trim([v % p for v in r[:dg]])
 
 
 def poly_gcd(f, g, p: int):

@@ -11,9 +11,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
-from numba import njit
 
 from kernels import params
+from kernels.cache import cached_njit
 from kernels.ff.fields import FR, fr
 from pipeline.errors import InputError, ProofError
 
@@ -21,7 +21,7 @@ R = params.R
 _fr_mul, _fr_add, _fr_set_zero, _fr_eq = fr.mul, fr.add, fr.set_zero, fr.eq
 
 
-@njit(nogil=True)
+@cached_njit(nogil=True)
 def _matvec(row_ptr, cols, coeffs, z, out):
     """out[i] = Σ_k coeffs[k]·z[cols[k]] over row i's entries (all Montgomery Fr)."""
     tmp = np.empty(8, np.uint32)
@@ -32,7 +32,7 @@ def _matvec(row_ptr, cols, coeffs, z, out):
             _fr_add(out[i], out[i], tmp)
 
 
-@njit(nogil=True)
+@cached_njit(nogil=True)
 def _transpose_matvec(row_ptr, cols, coeffs, row_values, out):
     """out[j] += Σ_i coeffs[i,j]·row_values[i]: the column sums setup needs (u_j(τ) = Σ_i A_ij L_i(τ))."""
     tmp = np.empty(8, np.uint32)
@@ -42,7 +42,7 @@ def _transpose_matvec(row_ptr, cols, coeffs, row_values, out):
             _fr_add(out[cols[k]], out[cols[k]], tmp)
 
 
-@njit(nogil=True)
+@cached_njit(nogil=True)
 def _first_unsatisfied(a, b, c):
     """Index of the first row with a·b ≠ c, or -1."""
     tmp = np.empty(8, np.uint32)

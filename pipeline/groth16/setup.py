@@ -16,9 +16,9 @@ from __future__ import annotations
 import secrets
 
 import numpy as np
-from numba import njit
 
 from kernels import params
+from kernels.cache import cached_njit
 from kernels.ff.fields import FR, fr
 from pipeline.errors import InputError
 from pipeline.groth16.keys import ONE_PARTY_LABEL, ProvingKey, VerifyingKey
@@ -29,7 +29,7 @@ R = params.R
 _fr_mul = fr.mul
 
 
-@njit(nogil=True)
+@cached_njit(nogil=True)
 def _geometric(out, first, ratio):
     """out[i] = first·ratio^i (Montgomery Fr)."""
     out[0] = first

@@ -76,6 +76,11 @@ def test_grain_stream_matches_the_literal_reference(t, full, partial):
 
 def test_round_numbers():
     assert security_bound_rounds(3) == (8, 56)
+    # the early-stopping search finds what the reference's full brute force finds
+    from kernels.poseidon.rounds import _bounds_2019, _bounds_current, _cheapest
+    for t in (2, 3, 5, 9, 12):
+        for bounds in (_bounds_2019, _bounds_current):
+            assert _cheapest(bounds, R, t, 5, 128, 255) == _cheapest(bounds, R, t, 5, 128, 255, exhaustive=True)
     assert round_numbers(3) == (8, 57)          # reference instance
     assert round_numbers(5) == (8, 60)          # reference instance
     assert round_numbers(9) == (8, 63)

@@ -13,7 +13,7 @@ from numba import njit
 from kernels import params
 from kernels.ff import x86_mont
 from kernels.ff.fields import FQ, FR, fq, fr
-from kernels.ff.montgomery import FieldSpec, compile_field, limbs_to_int
+from kernels.ff.montgomery import compile_field, limbs_to_int
 
 ASM = x86_mont.available()
 needs_asm = pytest.mark.skipif(not ASM, reason="host is not x86-64 with BMI2 and ADX (or ZKP_LEDGER_NO_ASM is set)")

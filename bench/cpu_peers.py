@@ -172,6 +172,7 @@ def main(argv=None) -> int:
     ap.add_argument("--portable-too", action="store_true",
                     help="first run the same measurements with the portable field build (ZKP_LEDGER_NO_ASM=1) "
                          "in a child process and record them beside, with the ratio assembly / portable")
+    ap.add_argument("--out-name", default="cpu-peers", help="results file stem (default cpu-peers)")
     ap.add_argument("--json-out", help=argparse.SUPPRESS)     # where a child writes its rows
     args = ap.parse_args(argv)
     if not args.threads_ok and (os.environ.get("RAYON_NUM_THREADS") != "1"
@@ -211,7 +212,7 @@ def main(argv=None) -> int:
         payload["portable_build_rows"] = portable
         payload["assembly_over_portable"] = _build_ratios(rows, portable)
         print({"assembly_over_portable": payload["assembly_over_portable"]})
-    print(save_result("cpu-peers", payload))
+    print(save_result(args.out_name, payload))
     return 0
 
 

@@ -70,10 +70,14 @@ def prove(pk: ProvingKey, circuit: R1CS | QapMatrices, witness, *, device: str =
         raise InputError(f"device must be one of {', '.join(DEVICES)}, got {device!r}")
     qap = qap_of(circuit)
     _check_key(pk, circuit, qap)
-    z = circuit.check_witness(witness) if isinstance(circuit, R1CS) else witness_to_mont(witness, qap.n_vars)
+    if isinstance(circuit, R1CS):
+        # A·z and B·z of the witness check are the first rows of H's numerator (qap = qap_of(circuit))
+        z, rows = circuit.checked_evaluations(witness)
+    else:
+        z, rows = witness_to_mont(witness, qap.n_vars), None
     z_plain = np.empty_like(z)
     FR.from_mont_vec(z_plain, z)
-    h = h_numerator_odd_coset(qap, z)
+    h = h_numerator_odd_coset(qap, z, rows)
     if tables is not None and device == "cpu":
         from pipeline.groth16.prover_tables import tables_fit
         if not tables_fit(pk, tables):

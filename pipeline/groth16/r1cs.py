@@ -81,10 +81,11 @@ class SparseMatrix:
     def n_rows(self) -> int:
         return self.row_ptr.shape[0] - 1
 
-    def matvec(self, z_mont: np.ndarray) -> np.ndarray:
-        """(rows, 8) Montgomery values ⟨row, z⟩ of a Montgomery assignment z (n_vars, 8)."""
-        out = np.empty((self.n_rows, 8), np.uint32)
-        _matvec(self.row_ptr, self.cols, self.coeffs, z_mont, out)
+    def matvec(self, z_mont: np.ndarray, first_row: int = 0) -> np.ndarray:
+        """(rows, 8) Montgomery values ⟨row, z⟩ of a Montgomery assignment z (n_vars, 8), for the
+        rows from `first_row` on."""
+        out = np.empty((self.n_rows - first_row, 8), np.uint32)
+        _matvec(self.row_ptr[first_row:], self.cols, self.coeffs, z_mont, out)
         return out
 
     def transpose_matvec(self, row_values: np.ndarray, n_cols: int) -> np.ndarray:
@@ -109,21 +110,23 @@ def witness_to_mont(witness, n_vars: int) -> np.ndarray:
         plain = np.ascontiguousarray(witness, np.uint32)
         if plain.ndim != 2 or plain.shape[1] != 8:
             raise InputError(f"witness array must have shape (n, 8), got {plain.shape}")
-        values = None
     else:
-        values = [int(v) for v in witness]
-        bad = next((i for i, v in enumerate(values) if not 0 <= v < R), None)
-        if bad is not None:
-            raise InputError(f"witness value {bad} is not a field element (must be in [0, r))")
-        plain = FR.canonical(values) if values else np.zeros((0, 8), np.uint32)
+        if not isinstance(witness, (list, tuple)):
+            witness = list(witness)             # a one-shot iterator: the error path reads it again
+        try:        # little-endian bytes of each value; negative or ≥ 2^256 does not convert
+            data = b"".join(int(v).to_bytes(32, "little") for v in witness)
+        except OverflowError:
+            values = [int(v) for v in witness]
+            bad = next(i for i, v in enumerate(values) if not 0 <= v < R)
+            raise InputError(f"witness value {bad} is not a field element (must be in [0, r))") from None
+        plain = np.frombuffer(data, "<u4").reshape(-1, 8).astype(np.uint32)
     if plain.shape[0] != n_vars:
         raise InputError(f"witness has {plain.shape[0]} values, the circuit has {n_vars} variables")
-    if values is None:
-        # Canonical limbs must be below r; compare as big integers only where the top limb allows.
-        top = int(R >> 224)
-        for i in np.nonzero(plain[:, 7] >= top)[0]:
-            if FR.canonical_to_ints(plain[i])[0] >= R:
-                raise InputError(f"witness value {int(i)} is not a field element (≥ r)")
+    # Canonical limbs must be below r; compare as big integers only where the top limb allows.
+    top = int(R >> 224)
+    for i in np.nonzero(plain[:, 7] >= top)[0]:
+        if FR.canonical_to_ints(plain[i])[0] >= R:
+            raise InputError(f"witness value {int(i)} is not a field element (must be in [0, r))")
     if n_vars and FR.canonical_to_ints(plain[0])[0] != 1:
         raise InputError("witness must start with the constant 1 (z[0] = 1)")
     out = np.empty_like(plain)
@@ -188,13 +191,19 @@ class R1CS:
         Raises InputError for a malformed witness and ProofError naming the first unsatisfied
         constraint. A system without C (read from a .zkey) checks the shape only.
         """
+        return self.checked_evaluations(witness)[0]
+
+    def checked_evaluations(self, witness) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray] | None]:
+        """(z, (A·z, B·z)) as `check_witness` checks them (the evaluations None without C), so that
+        the prover's H numerator need not compute them again."""
         z = witness_to_mont(witness, self.n_vars)
-        if self.c is not None:
-            a, b = self.evaluate(z)
-            bad = _first_unsatisfied(a, b, self.c.matvec(z))
-            if bad >= 0:
-                raise ProofError(f"witness does not satisfy the R1CS: {self.constraint_name(bad)} fails (A·z · B·z ≠ C·z)")
-        return z
+        if self.c is None:
+            return z, None
+        a, b = self.evaluate(z)
+        bad = _first_unsatisfied(a, b, self.c.matvec(z))
+        if bad >= 0:
+            raise ProofError(f"witness does not satisfy the R1CS: {self.constraint_name(bad)} fails (A·z · B·z ≠ C·z)")
+        return z, (a, b)
 
     def public_inputs(self, witness) -> list[int]:
         """z[1..n_public] of a full assignment, as ints."""

@@ -65,9 +65,13 @@ def qap_matrices(r1cs: R1CS) -> QapMatrices:
     return QapMatrices(r1cs.n_vars, r1cs.n_public, n, a, b)
 
 
-def _on_domain(m: SparseMatrix, z_mont: np.ndarray, n: int) -> np.ndarray:
+def _on_domain(m: SparseMatrix, z_mont: np.ndarray, n: int, leading: np.ndarray | None = None) -> np.ndarray:
+    """m·z padded with zeros to the domain; `leading`: the values of m's first rows, already known."""
     out = np.zeros((n, 8), np.uint32)
-    out[:m.n_rows] = m.matvec(z_mont)
+    done = 0 if leading is None else leading.shape[0]
+    if done:
+        out[:done] = leading
+    out[done:m.n_rows] = m.matvec(z_mont, done)
     return out
 
 
@@ -79,15 +83,20 @@ def domain_roots(n: int) -> tuple[int, int]:
     return domain_root(n, SNARKJS_GENERATOR), domain_root(2 * n, SNARKJS_GENERATOR)
 
 
-def h_numerator_odd_coset(qap: QapMatrices, z_mont: np.ndarray) -> np.ndarray:
+def h_numerator_odd_coset(qap: QapMatrices, z_mont: np.ndarray, r1cs_rows=None) -> np.ndarray:
     """(n, 8) canonical Fr limbs of p = (A·z)(B·z) − C·z at ω_{2n}·ω_n^i, i = 0..n−1: the H MSM's scalars.
 
-    z_mont is the Montgomery assignment (n_vars, 8).
+    z_mont is the Montgomery assignment (n_vars, 8). `r1cs_rows`: (A·z, B·z) over the constraint
+    rows of the R1CS these QAP rows were made from (`R1CS.checked_evaluations`), which are the QAP's
+    first rows (`qap_matrices`); only the public-input rows are then computed here.
     """
     n = qap.domain_size
     omega, shift = domain_roots(n)
-    a = _on_domain(qap.a, z_mont, n)
-    b = _on_domain(qap.b, z_mont, n)
+    lead_a, lead_b = (None, None) if r1cs_rows is None else r1cs_rows
+    if lead_a is not None and (lead_a.shape[0] > qap.a.n_rows or lead_b.shape[0] > qap.b.n_rows):
+        raise ValueError("the R1CS evaluations have more rows than the QAP")
+    a = _on_domain(qap.a, z_mont, n, lead_a)
+    b = _on_domain(qap.b, z_mont, n, lead_b)
     c = np.empty_like(a)
     FR.mul_vec(c, a, b)
     for values in (a, b, c):   # evaluations on ⟨ω⟩ → coefficients → evaluations on ω_{2n}·⟨ω⟩

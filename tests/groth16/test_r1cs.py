@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
 
@@ -112,6 +113,12 @@ def test_h_numerator_matches_interpolation(small_circuit):
     want, n, _ = _reference_numerator(r1cs, z)
     got = FR.canonical_to_ints(h_numerator_odd_coset(qap_matrices(r1cs), witness_to_mont(z, r1cs.n_vars)))
     assert got == want
+    # the prover's path: A·z and B·z of the witness check as the first rows, the input rows added here
+    z_mont, rows = r1cs.checked_evaluations(z)
+    assert rows[0].shape[0] == r1cs.n_constraints
+    assert FR.canonical_to_ints(h_numerator_odd_coset(qap_matrices(r1cs), z_mont, rows)) == want
+    with pytest.raises(ValueError):
+        h_numerator_odd_coset(qap_matrices(r1cs), z_mont, (np.zeros((99, 8), np.uint32), rows[1]))
 
 
 @settings(max_examples=10, deadline=None)
@@ -133,3 +140,29 @@ def test_h_numerator_is_divisible_by_the_vanishing_polynomial(x, a, offset):
     xs = [shift * pow(omega, i, R) % R for i in range(n)]
     top = sum(hi * xi for hi, xi in zip(h, xs)) % R
     assert top == 0
+
+
+def test_witness_values_outside_the_field_are_named(small_circuit):
+    from kernels.ff.fields import FR
+    from pipeline.groth16.r1cs import witness_to_mont
+
+    r1cs, z = small_circuit
+    ok = witness_to_mont(z, r1cs.n_vars)
+    assert FR.to_ints(ok) == [v % R for v in z]
+    for bad_value in (-1, R, R + 5, 1 << 256, (1 << 256) - 1):
+        bad = list(z)
+        bad[3] = bad_value
+        with pytest.raises(InputError, match="witness value 3 is not a field element"):
+            witness_to_mont(bad, r1cs.n_vars)
+        if 0 <= bad_value < 1 << 256:           # the same value as canonical limbs
+            limbs = FR.canonical(z)
+            limbs[3] = np.frombuffer(bad_value.to_bytes(32, "little"), "<u4")
+            with pytest.raises(InputError, match="witness value 3 is not a field element"):
+                witness_to_mont(limbs, r1cs.n_vars)
+    with pytest.raises(InputError, match="witness value 1 is not a field element"):
+        witness_to_mont((v for v in [1, -1, -2, 4, 5, 6]), r1cs.n_vars)     # a generator: read once
+    edge = list(z)
+    edge[3] = R - 1                             # the largest field element is accepted
+    assert FR.to_ints(witness_to_mont(edge, r1cs.n_vars))[3] == R - 1
+    with pytest.raises(InputError, match="the circuit has 6 variables"):
+        witness_to_mont(z[:-1], r1cs.n_vars)

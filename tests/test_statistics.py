@@ -340,6 +340,20 @@ def test_direct_assignment_equals_the_builders_witness():
     assert assignment(shape, chunk, chunk.statement(shape)) == cs.witness()
 
 
+@pytest.mark.parametrize("width", [3, 5, 9])
+def test_compiled_sponge_trace_equals_the_int_trace(width):
+    from kernels.poseidon import poseidon_params
+    from pipeline.circuit.poseidon import sponge_trace, sponge_trace_ints
+
+    params = poseidon_params(width)
+    for n in (0, 1, width - 1, width, 3 * (width - 1) + 2):
+        inputs = [secrets.randbelow(R) for _ in range(n)] + ([R - 1, 0, 1] if n >= 3 else [])
+        tag = secrets.randbelow(R)
+        want, got = [], []
+        assert sponge_trace(inputs, params, tag, got) == sponge_trace_ints(inputs, params, tag, want)
+        assert got == want
+
+
 def test_show_json_has_statistics(proved, capsys):
     ledger, out = proved
     entry, _, frame = out["csv"]

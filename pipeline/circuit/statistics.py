@@ -557,14 +557,7 @@ def probe_assignment(shape: Shape) -> list[int]:
 
 
 def _sponge_trace(inputs: list[int], width: int, tag: int, z: list[int]) -> int:
-    p = poseidon_params(width)
-    rate = p.t - 1
-    state = [tag] + [0] * rate
-    for block in range(0, max(len(inputs), 1), rate):
-        for pos, item in enumerate(inputs[block:block + rate]):
-            state[1 + pos] = (state[1 + pos] + item) % R
-        state = poseidon_gadget.permutation_trace(state, p, z)
-    return state[1]
+    return poseidon_gadget.sponge_trace(inputs, poseidon_params(width), tag, z)
 
 
 def assignment(shape: Shape, chunk: ChunkAssignment, statement: ChunkStatement) -> list[int]:

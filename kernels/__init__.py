@@ -3,6 +3,7 @@
 Map (one module per concept, as sppark cuts it):
   params.py            curve constants, derived from the seed x where possible
   ff/montgomery.py     generated straight-line Montgomery routines for one prime field
+  ff/x86_mont.py       the CPU product in x86-64 assembly (MULX/ADCX/ADOX) where the host has it
   ff/fields.py         Fq, Fr (+ Fq2) CPU builds (`fq`, `fr`, `fq2`) and array forms (`FQ`, `FR`)
   ff/fq2.py            Fq2 routines (CPU and CUDA from one source)
   ff/towers.py         Fq6, Fq12

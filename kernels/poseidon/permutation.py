@@ -31,7 +31,9 @@ def compile_permutation(fr_ops, jit) -> SimpleNamespace:
 
     The arguments are the Montgomery arrays of `NativeRounds` (the fast form of `optimized.py`);
     s is scratch of at least (t + 1, 8) rows. Also returns `sbox(x, tmp)`, `mix(state, m, s)`
-    (dense matrix) and `sparse_mix(state, row, s)`.
+    (dense matrix), `sparse_mix(state, row, s)` and `permute_traced(..., s, trace, k)`: the same
+    permutation writing x², x⁴, x⁵ of every S-box to `trace` from row k on (the witness of the
+    R1CS gadget), returning the next row.
     """
     f_mul, f_add, f_copy, f_zero = fr_ops.mul, fr_ops.add, fr_ops.copy, fr_ops.set_zero
 
@@ -87,11 +89,45 @@ def compile_permutation(fr_ops, jit) -> SimpleNamespace:
         for r in range(half, full_rc.shape[0]):
             full_round(state, full_rc[r], mds, s)
 
-    return SimpleNamespace(sbox=sbox, mix=mix, sparse_mix=sparse_mix, permute=permute)
+    @jit
+    def sbox_traced(x, trace, k):
+        # x^5 as sbox, also writing x², x⁴, x⁵ to trace[k], [k + 1], [k + 2] (the gadget's variables)
+        f_mul(trace[k], x, x)
+        f_mul(trace[k + 1], trace[k], trace[k])
+        f_mul(x, x, trace[k + 1])
+        f_copy(trace[k + 2], x)
+        return k + 3
+
+    @jit
+    def full_round_traced(state, constants, m, s, trace, k):
+        t = state.shape[0]
+        for i in range(t):
+            f_add(state[i], state[i], constants[i])
+            k = sbox_traced(state[i], trace, k)
+        mix(state, m, s)
+        return k
+
+    @jit
+    def permute_traced(state, full_rc, partial_rc, mds, mds_pre, sparse, s, trace, k):
+        # permute, writing every S-box's x², x⁴, x⁵ to trace from row k on; returns the next row
+        half = full_rc.shape[0] // 2
+        for r in range(half - 1):
+            k = full_round_traced(state, full_rc[r], mds, s, trace, k)
+        k = full_round_traced(state, full_rc[half - 1], mds_pre, s, trace, k)
+        for i in range(partial_rc.shape[0]):
+            f_add(state[0], state[0], partial_rc[i])
+            k = sbox_traced(state[0], trace, k)
+            sparse_mix(state, sparse[i], s)
+        for r in range(half, full_rc.shape[0]):
+            k = full_round_traced(state, full_rc[r], mds, s, trace, k)
+        return k
+
+    return SimpleNamespace(sbox=sbox, mix=mix, sparse_mix=sparse_mix, permute=permute, permute_traced=permute_traced)
 
 
 _cpu = compile_permutation(fr, cpu_jit)
 _permute = _cpu.permute
+permute_traced = _cpu.permute_traced
 
 
 class NativeRounds(NamedTuple):

@@ -118,87 +118,28 @@ def sponge_trace_ints(inputs: list[int], params, tag: int, trace: list[int]) -> 
 
 
 @lru_cache(maxsize=None)
-def _fast_form_arrays(t: int):
-    """The fast form's constants as Montgomery Fr arrays, for `sponge_trace`."""
-    import numpy as np
-
-    from kernels.ff.fields import FR
-
-    fast = _fast_form(t)
-    full = FR.from_ints([c for row in fast.full_constants for c in row]).reshape(-1, t, 8)
-    mds = FR.from_ints([c for row in fast.mds for c in row]).reshape(t, t, 8)
-    before = FR.from_ints([c for row in fast.mds_before_partial for c in row]).reshape(t, t, 8)
-    partial = FR.from_ints(list(fast.partial_constants)).reshape(-1, 8)
-    sparse = FR.from_ints([c for row in fast.sparse for c in row]).reshape(len(fast.sparse), 2 * t - 1, 8)
-    return tuple(np.ascontiguousarray(a) for a in (full, mds, before, partial, sparse))
-
-
-def _trace_kernel():
-    """The compiled sponge trace (made on first use, cached on disk like the kernels)."""
-    global _TRACE_KERNEL
-    if _TRACE_KERNEL is not None:
-        return _TRACE_KERNEL
+def _traced_sponge():
+    """The compiled absorb loop over `kernels.poseidon.permutation.permute_traced` (made on first use)."""
     import numpy as np
 
     from kernels.cache import cached_njit
     from kernels.ff.fields import fr
+    from kernels.poseidon.permutation import permute_traced
 
-    mul, add, copy, zero = fr.mul, fr.add, fr.copy, fr.set_zero
-
-    @cached_njit(nogil=True)
-    def sbox(x, trace, k):
-        mul(trace[k], x, x)
-        mul(trace[k + 1], trace[k], trace[k])
-        mul(trace[k + 2], trace[k + 1], x)
-        copy(x, trace[k + 2])
-        return k + 3
+    add = fr.add
 
     @cached_njit(nogil=True)
-    def full_round(state, constants, matrix, trace, k, s, tmp):
+    def sponge(blocks, state, full_rc, partial_rc, mds, mds_pre, sparse, trace):
         t = state.shape[0]
-        for i in range(t):
-            add(s[i], state[i], constants[i])
-            k = sbox(s[i], trace, k)
-        for i in range(t):
-            zero(state[i])
-            for j in range(t):
-                mul(tmp, matrix[i, j], s[j])
-                add(state[i], state[i], tmp)
-        return k
-
-    @cached_njit(nogil=True)
-    def sponge(blocks, state, full, mds, before, partial, sparse, half, trace):
-        t = state.shape[0]
-        s = np.empty((t, 8), np.uint32)
-        tmp = np.empty(8, np.uint32)
-        x0 = np.empty(8, np.uint32)
+        s = np.empty((t + 1, 8), np.uint32)
         k = 0
         for b in range(blocks.shape[0]):
             for pos in range(t - 1):
                 add(state[1 + pos], state[1 + pos], blocks[b, pos])
-            for rnd in range(half):
-                k = full_round(state, full[rnd], before if rnd == half - 1 else mds, trace, k, s, tmp)
-            for i in range(partial.shape[0]):
-                add(x0, state[0], partial[i])
-                k = sbox(x0, trace, k)
-                # x_0 <- row_0 x_0 + v . x', x_j <- x_j + w_j x_0 (row = [a00, v_1..v_(t-1), w_1..w_(t-1)])
-                mul(s[0], sparse[i, 0], x0)
-                for j in range(1, t):
-                    mul(tmp, sparse[i, j], state[j])
-                    add(s[0], s[0], tmp)
-                for j in range(1, t):
-                    mul(tmp, x0, sparse[i, t - 1 + j])
-                    add(state[j], state[j], tmp)
-                copy(state[0], s[0])
-            for rnd in range(half, full.shape[0]):
-                k = full_round(state, full[rnd], mds, trace, k, s, tmp)
+            k = permute_traced(state, full_rc, partial_rc, mds, mds_pre, sparse, s, trace, k)
         return k
 
-    _TRACE_KERNEL = sponge
     return sponge
-
-
-_TRACE_KERNEL = None
 
 
 def sponge_trace(inputs: list[int], params, tag: int, trace: list[int]) -> int:
@@ -209,18 +150,15 @@ def sponge_trace(inputs: list[int], params, tag: int, trace: list[int]) -> int:
     import numpy as np
 
     from kernels.ff.fields import FR
+    from kernels.poseidon.permutation import native_rounds
 
     t = params.t
     rate = t - 1
-    full, mds, before, partial, sparse = _fast_form_arrays(t)
     nblocks = max(-(-len(inputs) // rate), 1)
-    padded = list(inputs) + [0] * (nblocks * rate - len(inputs))
-    blocks = FR.from_ints(padded).reshape(nblocks, rate, 8)
+    blocks = FR.from_ints(list(inputs) + [0] * (nblocks * rate - len(inputs))).reshape(nblocks, rate, 8)
     state = FR.from_ints([tag] + [0] * rate)
-    per_permutation = 3 * (t * full.shape[0] + partial.shape[0])
-    out = np.empty((nblocks * per_permutation, 8), np.uint32)
-    written = _trace_kernel()(blocks, state, full, mds, before, partial, sparse, params.full_rounds // 2, out)
-    if written != out.shape[0]:
+    out = np.empty((nblocks * 3 * (t * params.full_rounds + params.partial_rounds), 8), np.uint32)
+    if _traced_sponge()(blocks, state, *native_rounds(t), out) != out.shape[0]:
         raise AssertionError("the sponge trace wrote another number of values than the gadget allocates")
     trace += FR.to_ints(out)
     return FR.to_ints(state[1])[0]

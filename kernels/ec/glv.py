@@ -259,10 +259,9 @@ def g1_split(points: np.ndarray, scalars: np.ndarray) -> tuple[np.ndarray, np.nd
     return np.stack([points, tau(points)], axis=1), bits
 
 
-def g2_split(points: np.ndarray, scalars: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(bases, bits): bases (m, 4, 2, 2, 12) = [P, -psi P, psi^2 P, -psi^3 P], bits (m, 4, 64)
-    MSB-first of the base-|x| digits, for (m, 2, 2, 12) affine G2 points and (m, 8) scalars below
-    |x|^4 (every canonical scalar; ValueError otherwise)."""
+def g2_decompose(scalars: np.ndarray) -> np.ndarray:
+    """(m, 4, 8) canonical Fr limbs of the base-|x| digits k0..k3 (each below 2^64, so limbs 0 and 1)
+    of (m, 8) scalars below |x|^4 (every canonical scalar; ValueError otherwise)."""
     scalars = _check_scalars(scalars)
     m = scalars.shape[0]
     digits = np.empty((m, 4), np.uint64)
@@ -271,12 +270,32 @@ def g2_split(points: np.ndarray, scalars: np.ndarray) -> tuple[np.ndarray, np.nd
         _split_g2(scalars, digits, ok, _CHUNK)
         if not ok.all():
             raise ValueError("a G2 scalar is not below |x|^4 > r: reduce it first")
-        be = digits.astype(">u8")
+        limbs = np.zeros((m, 4, FR.nlimbs), np.uint32)
+        limbs[:, :, :2] = digits.astype("<u8").view("<u4").reshape(m, 4, 2)
+    finally:
+        digits.fill(0)
+    return limbs
+
+
+def g2_bases(points: np.ndarray) -> np.ndarray:
+    """(m, 4, 2, 2, 12) = [P, -psi P, psi^2 P, -psi^3 P] for (m, 2, 2, 12) affine Montgomery G2 points:
+    for P in the subgroup, [k]P is the sum of the digits of `g2_decompose(k)` times these."""
+    points = np.ascontiguousarray(points, dtype=np.uint32)
+    bases = np.empty((points.shape[0], 4) + points.shape[1:], np.uint32)
+    _g2_bases(points, bases)
+    return bases
+
+
+def g2_split(points: np.ndarray, scalars: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(bases, bits): bases (m, 4, 2, 2, 12) = [P, -psi P, psi^2 P, -psi^3 P], bits (m, 4, 64)
+    MSB-first of the base-|x| digits, for (m, 2, 2, 12) affine G2 points and (m, 8) scalars below
+    |x|^4 (every canonical scalar; ValueError otherwise)."""
+    limbs = g2_decompose(scalars)
+    m = limbs.shape[0]
+    try:
+        be = np.ascontiguousarray(limbs[:, :, :2]).view("<u8").astype(">u8")
         bits = np.unpackbits(be.view(np.uint8).reshape(m, 4, 8), axis=2)
         be.fill(0)
     finally:
-        digits.fill(0)
-    points = np.ascontiguousarray(points, dtype=np.uint32)
-    bases = np.empty((m, 4) + points.shape[1:], np.uint32)
-    _g2_bases(points, bases)
-    return bases, bits
+        limbs.fill(0)
+    return g2_bases(points), bits

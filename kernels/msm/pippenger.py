@@ -16,6 +16,11 @@ conflicts stay rare. Buckets are reduced by the running-sum method, the window s
 Horner's rule with c doublings per window. The 1-scalars are summed by a tree of batch-affine
 additions. `device="cuda"` runs recoding, bucket accumulation, reduction and window combination
 on the device (`kernels.msm.cuda_msm`); the 0/1 split and the 1-scalars' tree sum stay here.
+
+On the CPU, endomorphisms shorten the scalars (kernels.ec.glv): G1 scalars above 128 bits split in
+two halves (GLV, from GLV_MIN_SCALARS of them), G2 scalars above 64 bits in four base-|x| digits by
+psi (GLS). Both act as scalars only on the order-r subgroup, so points must lie in it: every caller
+validates its keys and files first (a point outside gives some other sum, never an error).
 """
 
 from __future__ import annotations
@@ -47,6 +52,10 @@ _SKIP, _ADD, _DOUBLE = 0, 1, 2   # kinds of a pending affine addition
 # the bucket reductions and doublings; below this many long scalars the split costs more (measured
 # in bench/cpu_peers.py: 2^14 slower with it, 2^16 even).
 GLV_MIN_SCALARS = 1 << 16
+# G2 splits four ways (psi, kernels.ec.glv): 64-bit digits need a quarter of the windows, and psi
+# costs two Fq2 products per base; measured 0.89-0.92 of the plain G2 MSM from 2^10 to 2^14 scalars.
+GLS_MIN_SCALARS = 1 << 8
+GLS_DIGIT_BITS = 64
 
 
 def compile_pippenger(curve, F, element_shape: tuple) -> SimpleNamespace:
@@ -67,12 +76,16 @@ def compile_pippenger(curve, F, element_shape: tuple) -> SimpleNamespace:
     eshape = element_shape
     xyzz_madd, xyzz_add, xyzz_set_inf = curve.xyzz_madd, curve.xyzz_add, curve.xyzz_set_inf
     xyzz_to_jac = curve.xyzz_to_jac
-    aff_neg, aff_is_inf = curve.aff_neg, curve.aff_is_inf
+    aff_neg = curve.aff_neg
     jac_set_inf, jac_dbl, jac_add, jac_to_aff = curve.jac_set_inf, curve.jac_dbl, curve.jac_add, curve.jac_to_aff
     f_mul, f_sqr, f_inv, f_add, f_sub, f_dbl = F.mul, F.sqr, F.inv, F.add, F.sub, F.dbl
     f_neg, f_copy, f_set_one, f_set_zero, f_is_zero, f_eq = F.neg, F.copy, F.set_one, F.set_zero, F.is_zero, F.eq
     max_batch, min_batch = MAX_BATCH, MIN_BATCH
     skip, add, double = _SKIP, _ADD, _DOUBLE
+
+    @cached_njit(nogil=True, inline="always")
+    def aff_is_inf(a):
+        return f_is_zero(a[0]) and f_is_zero(a[1])
 
     @cached_njit(parallel=True, nogil=True)
     def recode(scalars, c, digits):
@@ -101,7 +114,7 @@ def compile_pippenger(curve, F, element_shape: tuple) -> SimpleNamespace:
                     carry = np.int64(0)
                 digits[w, k] = d
 
-    @cpu_jit
+    @cached_njit(nogil=True, inline="always")
     def signed_y(out, p, negate):
         if negate:
             f_neg(out, p[1])
@@ -482,6 +495,23 @@ def _glv_split(points, scalars):
     return (points, scalars) if keep.all() else (points[keep], scalars[keep])
 
 
+def _gls_split(points, scalars):
+    """G2 points and scalars of the same sum with every scalar above 64 bits written as its four
+    base-|x| digits against [P, -psi P, psi^2 P, -psi^3 P] (kernels.ec.glv); zero digits dropped."""
+    from kernels.ec import glv
+
+    long = bit_lengths(scalars) > GLS_DIGIT_BITS
+    if np.count_nonzero(long) < GLS_MIN_SCALARS:
+        return points, scalars
+    digits = glv.g2_decompose(scalars[long]).reshape(-1, FR.nlimbs)
+    bases = glv.g2_bases(points[long]).reshape((-1,) + points.shape[1:])
+    points = np.concatenate([points[~long], bases])
+    scalars = np.concatenate([scalars[~long], digits])
+    digits.fill(0)
+    keep = scalars.any(axis=1)
+    return (points, scalars) if keep.all() else (points[keep], scalars[keep])
+
+
 def _msm(msm, points, scalars, shape, element, group, device, window, glv=True):
     points, scalars = _check_inputs(points, scalars, shape, group)
     if device not in ("cpu", "cuda"):
@@ -498,8 +528,9 @@ def _msm(msm, points, scalars, shape, element, group, device, window, glv=True):
             parts.append(part)
         if rest.size:
             rest_points, rest_scalars = points[rest], scalars[rest]
-            if group == "g1" and device == "cpu" and glv:
-                rest_points, rest_scalars = _glv_split(rest_points, rest_scalars)
+            if device == "cpu" and glv:
+                split = _glv_split if group == "g1" else _gls_split
+                rest_points, rest_scalars = split(rest_points, rest_scalars)
             for idx, c in scalar_classes(rest_scalars):
                 part = np.empty((3,) + element, np.uint32)
                 _bucket_msm(msm, rest_points[idx], rest_scalars[idx], element, group, device, window or c, part)
@@ -523,9 +554,11 @@ def msm_g1(points: np.ndarray, scalars: np.ndarray, device: str = "cpu", window:
     return _msm(_g1_msm, points, scalars, ec_points.G1_SHAPE, G1_ELEMENT, "g1", device, window, glv)
 
 
-def msm_g2(points: np.ndarray, scalars: np.ndarray, device: str = "cpu", window: int | None = None) -> np.ndarray:
-    """As `msm_g1` on G2: points (m, 2, 2, 12), result (2, 2, 12)."""
-    return _msm(_g2_msm, points, scalars, ec_points.G2_SHAPE, G2_ELEMENT, "g2", device, window)
+def msm_g2(points: np.ndarray, scalars: np.ndarray, device: str = "cpu", window: int | None = None,
+           gls: bool = True) -> np.ndarray:
+    """As `msm_g1` on G2: points (m, 2, 2, 12), result (2, 2, 12). gls: on the CPU, split scalars
+    above 64 bits into base-|x| digits by psi (kernels.ec.glv; False for the plain method)."""
+    return _msm(_g2_msm, points, scalars, ec_points.G2_SHAPE, G2_ELEMENT, "g2", device, window, gls)
 
 
 def g1_sum_affine(points: np.ndarray) -> np.ndarray:

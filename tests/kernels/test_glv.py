@@ -202,3 +202,58 @@ def test_mul_each_equals_double_and_add_on_many_points(group):
     out = each(pts, FR.canonical(ks))
     for i in range(0, n, 7):
         assert np.array_equal(out[i], mul(pts[i], ks[i])), i
+
+
+# --- G2 MSM by base-|x| digits (GLS) ------------------------------------------------------------------
+@pytest.fixture
+def gls_always(monkeypatch):
+    """Split every long G2 scalar, however few."""
+    monkeypatch.setattr(pippenger, "GLS_MIN_SCALARS", 1)
+
+
+def test_g2_decompose_gives_the_digits_as_limbs():
+    rng = random.Random(19)
+    ks = G2_EDGE_SCALARS + [rng.randrange(R) for _ in range(50)]
+    limbs = glv.g2_decompose(FR.canonical(ks))
+    assert limbs.shape == (len(ks), 4, 8) and not limbs[:, :, 2:].any()
+    for k, row in zip(ks, limbs):
+        digits = _ints(row)
+        assert all(d < ABS_X for d in digits) and sum(d * ABS_X**i for i, d in enumerate(digits)) == k, hex(k)
+
+
+def test_gls_split_keeps_short_scalars_and_drops_zero_digits(gls_always):
+    pts = np.stack([P.g2_mul(P.g2_generator(), k) for k in (2, 3, 5)])
+    sc = FR.canonical([(1 << 64) - 1, ABS_X**2, R - 1])
+    new_pts, new_sc = pippenger._gls_split(pts, sc)
+    # the 64-bit scalar stays as it is; |x|^2 is one digit; r - 1 has its four digits less any zero
+    r1 = [d for d in _ints(glv.g2_decompose(FR.canonical([R - 1]))[0])]
+    assert _ints(new_sc) == [(1 << 64) - 1, 1] + [d for d in r1 if d]
+    assert np.array_equal(new_pts[0], pts[0])
+    assert np.array_equal(new_pts[1], glv.g2_bases(pts[1:2])[0, 2])        # psi^2 P for the digit of |x|^2
+
+
+@pytest.mark.parametrize("gls_on", [True, False])
+def test_g2_msm_edge_scalars_against_py_ecc(gls_always, gls_on):
+    rng = random.Random(23)
+    ks = G2_EDGE_SCALARS + [rng.randrange(R) for _ in range(4)]
+    bases_k = [rng.randrange(1, R) for _ in ks]
+    pts = np.stack([P.g2_mul(P.g2_generator(), b) for b in bases_k])
+    pts[2] = 0                                  # infinity
+    got = pippenger.msm_g2(pts, FR.canonical(ks), gls=gls_on)
+    e = sum(k * b for i, (k, b) in enumerate(zip(ks, bases_k)) if i != 2) % R
+    want = _affine2(py_mul(PY_G2, e))
+    assert _py_g2_point(got) == want
+
+
+def test_g2_msm_gls_equals_plain_on_many_points(gls_always):
+    rng = np.random.default_rng()               # unseeded: each run tries other scalars
+    gen = P.g2_generator()
+    pts = [P.g2_mul(gen, int(rng.integers(1, 1 << 62)))]
+    for _ in range(399):                         # distinct points: running sums
+        pts.append(P.g2_add(pts[-1], gen))
+    pts = np.stack(pts)
+    ks = [int.from_bytes(rng.bytes(32), "little") % R for _ in range(400)]
+    ks[::5] = [int(rng.integers(0, 1 << 63)) for _ in ks[::5]]       # short scalars stay whole
+    ks[::13] = [ABS_X**3 * int(rng.integers(1, 1 << 40)) % R for _ in ks[::13]]   # low digits 0
+    sc = FR.canonical(ks)
+    assert np.array_equal(pippenger.msm_g2(pts, sc, gls=True), pippenger.msm_g2(pts, sc, gls=False))

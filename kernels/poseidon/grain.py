@@ -15,6 +15,8 @@ Transcribed from the reference generator for field = 1 (GF(p)) and sbox = 0 (x^a
 
 from __future__ import annotations
 
+import hashlib
+
 from dataclasses import dataclass
 
 from kernels.poseidon import linalg
@@ -193,9 +195,25 @@ def mds_security_check(m, p: int) -> MdsCheck:
     return MdsCheck(algorithm_1(m, p), algorithm_2(m, p), algorithm_3(m, p), minpoly_irreducible(m, p))
 
 
-def secure_mds_matrix(lfsr: GrainLFSR, num_bits: int, t: int, modulus: int) -> tuple[list[list[int]], MdsCheck]:
-    """The reference's generate_matrix: Cauchy matrices from the stream until one passes 1-3."""
+def matrix_digest(m) -> str:
+    """SHA-256 of a matrix's entries, row by row, as 32-byte big-endian integers."""
+    h = hashlib.sha256()
+    for row in m:
+        for value in row:
+            h.update(value.to_bytes(32, "big"))
+    return h.hexdigest()
+
+
+def secure_mds_matrix(lfsr: GrainLFSR, num_bits: int, t: int, modulus: int,
+                      checked: dict | None = None) -> tuple[list[list[int]], MdsCheck]:
+    """The reference's generate_matrix: Cauchy matrices from the stream until one passes 1-3.
+
+    `checked` maps `matrix_digest` of matrices already put through every check to their MdsCheck
+    (pinned in code, recomputed by the tests); such a matrix is taken with its recorded result."""
     while True:
         m = cauchy_matrix(lfsr, num_bits, t, modulus)
+        known = checked.get(matrix_digest(m)) if checked else None
+        if known is not None:
+            return m, known
         if algorithm_1(m, modulus) == 0 and algorithm_2(m, modulus) and algorithm_3(m, modulus):
             return m, MdsCheck(0, True, True, minpoly_irreducible(m, modulus))

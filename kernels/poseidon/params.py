@@ -14,6 +14,21 @@ ALPHA = 5
 SECURITY_BITS = 128
 FIELD_BITS = curve.R.bit_length()        # n = 255 in the Grain initial state
 
+# MDS matrices of the widths in use, put once through every check of kernels.poseidon.grain (the
+# minimal-polynomial checks cost 0.2 s at t = 9, at every process start): their digest and results.
+# The Grain stream still makes each matrix; a matrix with another digest is checked in full.
+# tests/kernels/test_poseidon.py recomputes every entry.
+_F, _T = False, True
+CHECKED_MDS = {
+    "0b9acd5d3d4f7d94a18a3f45748179ef5bec6be6c66419ad54d27f512a154806": MdsCheck(0, _T, _T, _F),   # t = 2
+    "6b24c1e7470ba9d9cc9990dcc9d7a3067a2d3e033ccfd3d0eec307e5cb14cb4c": MdsCheck(0, _T, _T, _F),   # t = 3
+    "45be210194e5e17fa3929261cfa322ac651f8619cadd574196478ee0704054ee": MdsCheck(0, _T, _T, _T),   # t = 4
+    "44793a31413eb9fe972960edc91aed0c437210b0f224e3466a76e3e555d2900d": MdsCheck(0, _T, _T, _F),   # t = 5
+    "51064f4f7684faf8a5327e30ff9dfbaa84785bf81caf3099161fd009c7a8c874": MdsCheck(0, _T, _T, _F),   # t = 9
+    "8367ff01b71c9974b3545fe7b50ed4a9a9e96b5893fe71798f439a91927ed7c9": MdsCheck(0, _T, _T, _F),   # t = 12
+    "493413079fe64a004b529695947a147bcd5f7e3f1fa8d90c32f1ffff8448dc61": MdsCheck(0, _T, _T, _F),   # t = 17
+}
+
 
 @dataclass(frozen=True)
 class PoseidonParams:
@@ -61,13 +76,14 @@ class PoseidonParams:
 
 
 def generate_params(t: int, full_rounds: int, partial_rounds: int, alpha: int = ALPHA,
-                    modulus: int = curve.R, field_bits: int = FIELD_BITS) -> PoseidonParams:
-    """Generate constants and MDS matrix for explicit round numbers (no caching, no rounding rule)."""
+                    modulus: int = curve.R, field_bits: int = FIELD_BITS, checked: dict | None = None) -> PoseidonParams:
+    """Generate constants and MDS matrix for explicit round numbers (no caching, no rounding rule);
+    `checked`: MDS matrices whose checks are known (grain.secure_mds_matrix), default none."""
     if alpha != ALPHA:
         raise NotImplementedError("only the x^5 S-box is generated (the Grain state records sbox=0 only)")
     lfsr = GrainLFSR(field_bits, t, full_rounds, partial_rounds)
     constants = round_constants(lfsr, field_bits, t, full_rounds + partial_rounds, modulus)
-    mds, check = secure_mds_matrix(lfsr, field_bits, t, modulus)
+    mds, check = secure_mds_matrix(lfsr, field_bits, t, modulus, checked)
     return PoseidonParams(t, full_rounds, partial_rounds, alpha, field_bits, SECURITY_BITS,
                           tuple(map(tuple, constants)), tuple(map(tuple, mds)), check, partial_rounds)
 
@@ -77,6 +93,6 @@ def poseidon_params(t: int) -> PoseidonParams:
     """The instance of width t over Fr (x^5, 128-bit security); t = 3 and t = 5 are the reference
     instances (R_F = 8, R_P = 57 and 60). Raises ValueError for t < 2."""
     full, partial = round_numbers(t, ALPHA, SECURITY_BITS)
-    generated = generate_params(t, full, partial)
+    generated = generate_params(t, full, partial, checked=CHECKED_MDS)   # over Fr, as CHECKED_MDS
     bound = security_bound_rounds(t, ALPHA, SECURITY_BITS)[1]
     return PoseidonParams(**{**generated.__dict__, "bound_partial_rounds": bound})

@@ -122,6 +122,34 @@ def test_wide_instances_are_recorded(t):
     assert poseidon_permutation(state, t) == poseidon_permutation_ints(state, t)
 
 
+@pytest.mark.parametrize("t", [2, 3, 4, 5, 9, 12, 17])
+def test_pinned_mds_checks_are_what_the_full_checks_give(t):
+    # poseidon_params takes these matrices with their recorded results; generating with no pins runs
+    # every check again: the same matrix, the same results, and a pin for each width recorded.
+    from kernels.poseidon.grain import matrix_digest
+    from kernels.poseidon.params import CHECKED_MDS, generate_params
+
+    full, partial = round_numbers(t)
+    fresh = generate_params(t, full, partial)
+    assert CHECKED_MDS[matrix_digest(fresh.mds)] == fresh.mds_check == mds_security_check(fresh.mds, R)
+    pinned = poseidon_params(t)
+    assert (pinned.mds, pinned.mds_check, pinned.round_constants) == (fresh.mds, fresh.mds_check, fresh.round_constants)
+    assert pinned.fingerprint() == fresh.fingerprint()
+
+
+def test_an_unpinned_matrix_is_checked_in_full(monkeypatch):
+    from kernels.poseidon import grain
+
+    calls = []
+    real = grain.algorithm_1
+    monkeypatch.setattr(grain, "algorithm_1", lambda m, p: calls.append(len(m)) or real(m, p))
+    full, partial = round_numbers(3)
+    from kernels.poseidon.params import CHECKED_MDS, generate_params
+    assert generate_params(3, full, partial, checked=CHECKED_MDS).mds_check.secure and calls == []
+    wrong = {k: grain.MdsCheck(1, False, False, False) for k in ("0" * 64,)}   # pins of other matrices
+    assert generate_params(3, full, partial, checked=wrong).mds_check.secure and calls == [3]
+
+
 def test_mds_checks_reject_weak_matrices():
     p = 101
     assert grain.algorithm_1([[5, 0, 0], [0, 5, 0], [0, 0, 5]], p) == 1        # scalar matrix

@@ -421,7 +421,7 @@ def export_snarkjs(ledger: Ledger, entry: Entry, out: Path | None, *, circuit_di
                 raise ProofError(f"{data}: rows {chunk.first_row}..{chunk.first_row + chunk.active_rows - 1} do not "
                                  f"give the public inputs of chunk {k} of {where} (not the data it proved)")
             path = circuit_dir / f"chunk_{k}.wtns"
-            body = b"".join((v % params.R).to_bytes(32, "little") for v in assignment)
+            body = np.ascontiguousarray(assignment, "<u4").tobytes()     # canonical limbs: 32-byte LE values
             write_binfile(path, b"wtns", 2, [(1, [header]), (2, [body])])
             os.chmod(path, 0o600)
             written.append(path)

@@ -132,6 +132,7 @@ def test_a_key_planted_to_leak_a_cell_never_gets_a_proof_into_the_ledger(world, 
 
     from kernels.ec.points import g1_add, g1_generator
     from pipeline import statistics_proof
+    from kernels.ff.fields import FR
     from pipeline.circuit.statistics import DatasetBinding, MaskChain, Shape, chunk_witness
     from pipeline.groth16.keys import load_proving_key
 
@@ -144,6 +145,7 @@ def test_a_key_planted_to_leak_a_cell_never_gets_a_proof_into_the_ledger(world, 
     chain = MaskChain(shape, binding)
     z, _, _ = chunk_witness(shape, np.array([[123], [7], [9], [11]], np.int64), np.zeros((4, 1), bool), 4, [0],
                             binding, 0, chain.before(0), chain.before(1))
+    z = FR.canonical_to_ints(z)
     j = next(i for i in range(pk.n_public + 1, len(z)) if z[i] == 123 and z[i + 1] == 123 * 123)
     l_query = np.array(pk.l_query)
     l_query[j - pk.n_public - 1] = g1_add(l_query[j - pk.n_public - 1], g1_generator())
@@ -187,6 +189,7 @@ def test_a_key_planted_as_an_equality_oracle_is_refused_before_real_data(world, 
 
     from kernels.ec.points import g1_add, g1_generator, g1_mul, g1_neg
     from pipeline import statistics_proof
+    from kernels.ff.fields import FR
     from pipeline.circuit.statistics import DatasetBinding, MaskChain, Shape, chunk_witness
     from pipeline.groth16.keys import load_proving_key
 
@@ -199,6 +202,7 @@ def test_a_key_planted_as_an_equality_oracle_is_refused_before_real_data(world, 
     chain = MaskChain(shape, binding)
     z, _, _ = chunk_witness(shape, np.array([[123], [7], [9], [11]], np.int64), np.zeros((4, 1), bool), 4, [0],
                             binding, 0, chain.before(0), chain.before(1))
+    z = FR.canonical_to_ints(z)
     j = next(i for i in range(pk.n_public + 1, len(z)) if z[i] == 123 and z[i + 1] == 123 * 123)
     guess = 3 - 0         # the owner's first cell (offset from lo = 0)
     a = np.array(pk.a_query)

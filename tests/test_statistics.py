@@ -14,6 +14,7 @@ import pandas as pd
 import pytest
 
 from kernels.poseidon import poseidon_hash, poseidon_params
+from kernels.ff.fields import FR
 from ledger import Ledger
 from pipeline.circuit import poseidon as gadget
 from pipeline.circuit.statistics import (ChunkStatement, DatasetBinding, MaskChain, Shape, chunk_witness, circuit,
@@ -96,7 +97,7 @@ def test_chunk_statement_and_witness_rejects_tampering():
     r1cs.check_witness(z)
     bound = [0, 1, *range(6, shape.n_public)]        # binding and index are bound by the QAP's input rows
     for index in bound:                              # every other public input is bound by a constraint
-        bad = list(z)
+        bad = FR.canonical_to_ints(z)
         bad[1 + index] = (bad[1 + index] + 1) % R
         with pytest.raises(ProofError, match="does not satisfy"):
             r1cs.check_witness(bad)
@@ -337,7 +338,9 @@ def test_direct_assignment_equals_the_builders_witness():
                                         chain.before(1), chain.after(1, last=False))
     cs = R1CSBuilder()
     _synthesize(cs, shape, chunk)
-    assert assignment(shape, chunk, chunk.statement(shape)) == cs.witness()
+    z = assignment(shape, chunk, chunk.statement(shape))
+    assert z.dtype == np.uint32 and z.shape == (len(cs.witness()), 8)
+    assert FR.canonical_to_ints(z) == cs.witness()
 
 
 @pytest.mark.parametrize("width", [3, 5, 9])
@@ -400,3 +403,17 @@ def test_v1_entries_still_verify_with_a_warning(tmp_path):
     changed.write_text((folder / "data.csv").read_text().replace("4.10", "4.11"))
     with pytest.raises(ProofError, match="do not match the commitment of chunk 1"):
         verify_with_trust(ledger, entry, changed, trust=trust)
+
+
+def test_assignment_limbs_of_cells_and_their_squares():
+    # w and y = w·d go straight to limbs (no Python ints): against integers at the edges of k <= 62
+    from pipeline.circuit.statistics import _limbs_of_product, _limbs_of_small
+
+    rng = np.random.default_rng()
+    top = (1 << 62) - 1
+    a = np.concatenate([np.array([0, 1, top, top, 1 << 32, (1 << 32) - 1, 1 << 61], np.int64),
+                        rng.integers(0, top, 200, dtype=np.int64)])
+    b = np.concatenate([np.array([top, 1, top, 1, (1 << 32) - 1, (1 << 32) - 1, 3], np.int64),
+                        rng.integers(0, top, 200, dtype=np.int64)])
+    assert FR.canonical_to_ints(_limbs_of_product(a, b)) == [int(x) * int(y) for x, y in zip(a, b)]
+    assert FR.canonical_to_ints(_limbs_of_small(a)) == [int(x) for x in a]

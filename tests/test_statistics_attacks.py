@@ -15,6 +15,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from kernels.ff.fields import FR
+
 from ledger import Ledger, canonical_json
 from pipeline.circuit.statistics import (R, STATEMENT, ChunkAssignment, DatasetBinding, MaskChain, Shape,
                                          chunk_witness, circuit, commitment_of, signed)
@@ -157,7 +159,7 @@ def test_commitment_binds_n_and_padding():
     first_cell = 1 + shape.n_public + 1 + 2 * (1 + shape.mask_length)       # one, public, salt, masks
     row3 = first_cell + 3 * (1 + per_cell)                                   # row 3: a, then the cell
     for offset, what in ((1 + shape.range_bits, "counted flag"), (2 + shape.range_bits, "counted offset")):
-        bad = list(z)
+        bad = FR.canonical_to_ints(z)
         bad[row3 + offset] = 1
         with pytest.raises(ProofError, match="does not satisfy"):
             r1cs.check_witness(bad)

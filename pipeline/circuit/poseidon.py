@@ -142,11 +142,9 @@ def _traced_sponge():
     return sponge
 
 
-def sponge_trace(inputs: list[int], params, tag: int, trace: list[int]) -> int:
-    """The sponge of `kernels.poseidon` on ints (capacity `tag`), appending the values of the
-    variables the gadget allocates (x², x⁴, x⁵ of every S-box, permutation by permutation) to
-    `trace`; returns the digest. The same as `sponge_trace_ints` (tests check it), compiled:
-    about 5x faster for a chunk's commitment (the int version took ~40 ms of every chunk)."""
+def sponge_trace_mont(inputs: list[int], params, tag: int):
+    """(trace, digest): the values `sponge_trace` appends, as an (n, 8) Montgomery Fr array in the
+    same order, and the digest as an int."""
     import numpy as np
 
     from kernels.ff.fields import FR
@@ -160,5 +158,16 @@ def sponge_trace(inputs: list[int], params, tag: int, trace: list[int]) -> int:
     out = np.empty((nblocks * 3 * (t * params.full_rounds + params.partial_rounds), 8), np.uint32)
     if _traced_sponge()(blocks, state, *native_rounds(t), out) != out.shape[0]:
         raise AssertionError("the sponge trace wrote another number of values than the gadget allocates")
-    trace += FR.to_ints(out)
-    return FR.to_ints(state[1])[0]
+    return out, FR.to_ints(state[1])[0]
+
+
+def sponge_trace(inputs: list[int], params, tag: int, trace: list[int]) -> int:
+    """The sponge of `kernels.poseidon` on ints (capacity `tag`), appending the values of the
+    variables the gadget allocates (x², x⁴, x⁵ of every S-box, permutation by permutation) to
+    `trace`; returns the digest. The same as `sponge_trace_ints` (tests check it), compiled:
+    about 5x faster for a chunk's commitment (the int version took ~40 ms of every chunk)."""
+    from kernels.ff.fields import FR
+
+    values, digest = sponge_trace_mont(inputs, params, tag)
+    trace += FR.to_ints(values)
+    return digest

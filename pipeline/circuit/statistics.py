@@ -508,8 +508,9 @@ def _load_circuit(path: Path) -> R1CS:
 
 def chunk_witness(shape: Shape, values: np.ndarray, nulls: np.ndarray, active_rows: int, lo: list[int],
                   binding: DatasetBinding, index: int, mask_in: Mask, mask_out: Mask,
-                  salt: int | None = None) -> tuple[list[int], ChunkStatement, int]:
-    """(full assignment z, the chunk's public statement, salt) for one chunk of encoded cells.
+                  salt: int | None = None) -> tuple[np.ndarray, ChunkStatement, int]:
+    """(full assignment z as (n_vars, 8) canonical Fr limbs, see `assignment`; the chunk's public
+    statement; salt) for one chunk of encoded cells.
 
     A fresh salt comes from the OS CSPRNG unless one is given (re-opening a commitment).
     Raises InputError for a cell outside its column's proven range.
@@ -521,7 +522,7 @@ def chunk_witness(shape: Shape, values: np.ndarray, nulls: np.ndarray, active_ro
     return assignment(shape, chunk, statement), statement, chunk.salt
 
 
-def sample_assignment(shape: Shape) -> list[int]:
+def sample_assignment(shape: Shape) -> np.ndarray:
     """The assignment of a full middle chunk of uniform random values (no nulls, random masks): a
     witness like those to come, for choices that depend on the scalars' sizes (fixed-base tables)."""
     rng = np.random.default_rng(secrets.randbits(64))
@@ -534,7 +535,7 @@ def sample_assignment(shape: Shape) -> list[int]:
     return z
 
 
-def probe_assignment(shape: Shape) -> list[int]:
+def probe_assignment(shape: Shape) -> np.ndarray:
     """A valid assignment on random data of every kind a real chunk can hold, for probing a key made
     by someone else (pipeline.keystore): random binding, index, salt and masks, a random number of
     active rows, random nulls, and values of random bit lengths (short, long, the range's top)."""
@@ -556,43 +557,82 @@ def probe_assignment(shape: Shape) -> list[int]:
     return z
 
 
-def _sponge_trace(inputs: list[int], width: int, tag: int, z: list[int]) -> int:
-    return poseidon_gadget.sponge_trace(inputs, poseidon_params(width), tag, z)
+def _sponge_trace(inputs: list[int], width: int, tag: int) -> tuple[np.ndarray, int]:
+    return poseidon_gadget.sponge_trace_mont(inputs, poseidon_params(width), tag)
 
 
-def assignment(shape: Shape, chunk: ChunkAssignment, statement: ChunkStatement) -> list[int]:
-    """The full assignment z of `circuit(shape)` for a chunk, computed directly (vectorised cells,
-    int traces of the sponges) in the variable order `_synthesize` declares: 1, the public inputs,
-    the salt, the two masks (salt, values), per row [a, per column (k bits, e, w, y)], per column
-    (T, U), then the S-box values of the commitment sponge and of the two mask sponges."""
+def _limbs_of_small(values: np.ndarray) -> np.ndarray:
+    """(..., 8) canonical Fr limbs of non-negative ints below 2^64 (any integer dtype)."""
+    v = values.astype(np.uint64)
+    out = np.zeros(values.shape + (8,), np.uint32)
+    out[..., 0] = (v & _LOW32).astype(np.uint32)
+    out[..., 1] = (v >> np.uint64(32)).astype(np.uint32)
+    return out
+
+
+def _limbs_of_product(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """(..., 8) canonical limbs of a·b for non-negative int64 arrays below 2^62 (a product below 2^124),
+    by 32-bit halves in uint64 arithmetic."""
+    a, b = a.astype(np.uint64), b.astype(np.uint64)
+    s32 = np.uint64(32)
+    al, ah, bl, bh = a & _LOW32, a >> s32, b & _LOW32, b >> s32
+    low, m1, m2, high = al * bl, al * bh, ah * bl, ah * bh          # each below 2^64
+    mid = (m1 & _LOW32) + (m2 & _LOW32) + (low >> s32)            # below 3 * 2^32
+    top = high + (m1 >> s32) + (m2 >> s32) + (mid >> s32)         # below 2^61
+    out = np.zeros(a.shape + (8,), np.uint32)
+    for limb, word in enumerate((low & _LOW32, mid & _LOW32, top & _LOW32, top >> s32)):
+        out[..., limb] = word.astype(np.uint32)
+    return out
+
+
+_LOW32 = np.uint64(0xFFFFFFFF)
+
+
+def assignment(shape: Shape, chunk: ChunkAssignment, statement: ChunkStatement) -> np.ndarray:
+    """The full assignment z of `circuit(shape)` for a chunk as an (n_vars, 8) array of canonical Fr
+    limbs (as `pipeline.groth16.prover.prove` takes it; `kernels.ff.fields.FR.canonical_to_ints` for
+    ints), computed directly (vectorised cells, compiled traces of the sponges) in the variable order
+    `_synthesize` declares: 1, the public inputs, the salt, the two masks (salt, values), per row
+    [a, per column (k bits, e, w, y)], per column (T, U), then the S-box values of the commitment
+    sponge and of the two mask sponges."""
+    from kernels.ff.fields import FR
+
     R_, m, k = shape.rows, shape.columns, shape.range_bits
     active = np.arange(R_) < chunk.active_rows
     counted = chunk.counted(shape)
-    bits = (chunk.offsets[:, :, None] >> np.arange(k)) & 1                       # (R, m, k)
-    d = chunk.offsets.astype(object)
+    d = chunk.offsets.astype(np.int64)                                           # [0, 2^k), k <= 62
     w = np.where(counted, d, 0)
-    y = w * d
-    cells = np.empty((R_, m, k + 3), dtype=object)
-    cells[:, :, :k] = bits
-    cells[:, :, k] = counted.astype(np.int64)
-    cells[:, :, k + 1] = w
-    cells[:, :, k + 2] = y
-    rows = np.empty((R_, 1 + m * (k + 3)), dtype=object)
-    rows[:, 0] = active.astype(np.int64)
-    rows[:, 1:] = cells.reshape(R_, m * (k + 3))
-    z = [1, *statement.public_inputs(), chunk.salt]
+    cells = np.zeros((R_, m, k + 3, 8), np.uint32)
+    cells[:, :, :k, 0] = (d[:, :, None] >> np.arange(k)) & 1                     # the bits of d
+    cells[:, :, k, 0] = counted
+    cells[:, :, k + 1] = _limbs_of_small(w)
+    cells[:, :, k + 2] = _limbs_of_product(w, d)                                  # y = w·d
+    rows = np.zeros((R_, 1 + m * (k + 3), 8), np.uint32)
+    rows[:, 0, 0] = active
+    rows[:, 1:] = cells.reshape(R_, m * (k + 3), 8)
+    head = [1, *statement.public_inputs(), chunk.salt]
     for mask in (chunk.mask_in, chunk.mask_out):
-        z += [mask.salt, *mask.values]
-    z += [int(x) for x in rows.reshape(-1).tolist()]
+        head += [mask.salt, *mask.values]
+    totals = []
     for j in range(m):
         c = int(counted[:, j].sum())
         t = chunk.lo[j] * c % R
-        z += [t, chunk.lo[j] * (t + 2 * int(w[:, j].sum())) % R]
+        totals += [t, chunk.lo[j] * (t + 2 * int(w[:, j].astype(object).sum())) % R]
 
     cells_in = [chunk.salt, chunk.active_rows, *packed_cells(shape, chunk.offsets, chunk.nulls)]
-    if _sponge_trace(cells_in, shape.width, domain_tag(shape), z) != statement.commitment:
+    traces = []
+    trace, digest = _sponge_trace(cells_in, shape.width, domain_tag(shape))
+    if digest != statement.commitment:
         raise AssertionError("the sponge trace and the native sponge disagree")  # a bug, never input
+    traces.append(trace)
     for mask, public in ((chunk.mask_in, statement.mask_in), (chunk.mask_out, statement.mask_out)):
-        if _sponge_trace([mask.salt, *mask.values], shape.width, mask_tag(shape), z) != public:
+        trace, digest = _sponge_trace([mask.salt, *mask.values], shape.width, mask_tag(shape))
+        if digest != public:
             raise AssertionError("the mask sponge trace and the native sponge disagree")
-    return z
+        traces.append(trace)
+    if not all(0 <= v < R for v in head + totals):
+        raise AssertionError("an assignment value is not a field element")   # a bug, never input
+    mont = np.concatenate(traces)
+    sboxes = np.empty_like(mont)
+    FR.from_mont_vec(sboxes, mont)
+    return np.concatenate([FR.canonical(head), rows.reshape(-1, 8), FR.canonical(totals), sboxes])

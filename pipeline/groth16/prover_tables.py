@@ -118,7 +118,7 @@ def build_tables(pk, key_blake3: str, c: int | None = None, sample=None, log=Non
     """Tables of every query of `pk` (a checked proving key whose file has BLAKE3 `key_blake3`).
 
     Window bits: `c` for all, else per query from `sample` (a full assignment z of the circuit, as
-    ints, like the witnesses to come: A, B and L meet mostly short scalars, so a smaller c pays),
+    ints or (n, 8) canonical limbs, like the witnesses to come: A, B and L meet mostly short scalars, so a smaller c pays),
     else the full-width choice. H always meets full-width scalars.
     """
     from kernels.ff.fields import FR
@@ -126,7 +126,8 @@ def build_tables(pk, key_blake3: str, c: int | None = None, sample=None, log=Non
 
     sample_scalars = None
     if sample is not None:
-        sample_scalars = FR.canonical(sample)
+        sample_scalars = (np.ascontiguousarray(sample, np.uint32) if isinstance(sample, np.ndarray)
+                          else FR.canonical(sample))
     tables = {}
     for name, group in QUERIES:
         start = perf_counter()

@@ -368,13 +368,41 @@ def max_bit_length(scalars: np.ndarray) -> int:
     return 32 * top + int(scalars[:, top].max()).bit_length()
 
 
-def bit_lengths(scalars: np.ndarray) -> np.ndarray:
-    """Bit length of every scalar of an (m, nlimbs) canonical array, as int64 (0 for 0)."""
-    m, nlimbs = scalars.shape
-    nonzero = scalars != 0
-    top = nlimbs - 1 - np.argmax(nonzero[:, ::-1], axis=1)
-    top_limb = scalars[np.arange(m), top].astype(np.float64)
-    return np.where(nonzero.any(axis=1), 32 * top + np.frexp(top_limb)[1], 0).astype(np.int64)
+@cached_njit(parallel=True, nogil=True)
+def _live_bit_lengths(scalars, points, out):
+    # out[k]: bit length of scalar k, 0 for the scalar 0 or (points not empty) when point k is all zero.
+    check = points.shape[0] == scalars.shape[0]
+    for k in prange(scalars.shape[0]):
+        n = 0
+        for i in range(scalars.shape[1] - 1, -1, -1):
+            v = scalars[k, i]
+            if v != 0:
+                n = 32 * i
+                while v != 0:
+                    v >>= 1
+                    n += 1
+                break
+        if n and check:
+            n_words = points.shape[1]
+            j = 0
+            while j < n_words and points[k, j] == 0:
+                j += 1
+            if j == n_words:
+                n = 0
+        out[k] = n
+
+
+_NO_POINTS = np.zeros((0, 1), np.uint32)
+
+
+def bit_lengths(scalars: np.ndarray, points: np.ndarray | None = None) -> np.ndarray:
+    """Bit length of every scalar of an (m, nlimbs) canonical array, as int64 (0 for 0); with
+    `points` (m, ...) also 0 where the point is infinity (all zero): the terms an MSM skips."""
+    scalars = np.ascontiguousarray(scalars, dtype=np.uint32)
+    flat = _NO_POINTS if points is None else np.ascontiguousarray(points, dtype=np.uint32).reshape(scalars.shape[0], -1)
+    out = np.empty(scalars.shape[0], np.int64)
+    _live_bit_lengths(scalars, flat, out)
+    return out
 
 
 def histogram_window(counts: np.ndarray) -> tuple[int, float]:
@@ -396,16 +424,19 @@ def histogram_window(counts: np.ndarray) -> tuple[int, float]:
     return c, cost(c)
 
 
-def scalar_classes(scalars: np.ndarray) -> list[tuple[np.ndarray, int]]:
-    """(indices, window) of one or two classes splitting scalars (none 0 or 1) by bit length.
+def scalar_classes(scalars: np.ndarray, bits: np.ndarray | None = None) -> list[tuple[np.ndarray | slice, int]]:
+    """(indices, window) of one or two classes splitting scalars (none 0 or 1) by bit length;
+    the indices are slice(None) (a view, no copy) for one class of all of them. `bits`: their
+    `bit_lengths`, if known.
 
     A short class (<= one of SHORT_CLASS_BITS bits) is split off, with its own window and number
     of windows, when the model says two MSMs cost less than one by more than a launch's overhead.
     """
-    bits = bit_lengths(scalars)
+    if bits is None:
+        bits = bit_lengths(scalars)
     counts = np.bincount(bits, minlength=FR.nlimbs * 32 + 1)
     c, best_cost = histogram_window(counts)
-    best = [(np.arange(scalars.shape[0]), c)]
+    best = [(slice(None), c)]
     for limit in SHORT_CLASS_BITS:
         short_counts = counts.copy()
         short_counts[limit + 1:] = 0
@@ -479,37 +510,50 @@ def _bucket_msm(msm, points, scalars, element, group, device, c, out):
     msm.combine(sums, c, out)
 
 
-def _glv_split(points, scalars):
-    """Points and scalars of the same sum with every scalar above 128 bits split in two halves
-    below 2^128 (kernels.ec.glv: [k]P = [k1]P + [k2]tau(P)); zero halves are dropped."""
+def _rows(a, mask, everything: bool):
+    return a if everything else a[mask]
+
+
+def _glv_split(points, scalars, bits):
+    """Points, scalars and bit lengths of the same sum with every scalar above 128 bits split in two
+    halves below 2^128 (kernels.ec.glv: [k]P = [k1]P + [k2]tau(P)); zero halves are dropped."""
     from kernels.ec import glv
 
-    long = bit_lengths(scalars) > glv.HALF_BITS
-    if np.count_nonzero(long) < GLV_MIN_SCALARS:
-        return points, scalars
-    k1, k2 = glv.decompose(scalars[long])
-    long_points = points[long]
+    long = bits > glv.HALF_BITS
+    n_long = int(np.count_nonzero(long))
+    if n_long < GLV_MIN_SCALARS:
+        return points, scalars, bits
+    every = n_long == long.shape[0]
+    long_points = _rows(points, long, every)
+    k1, k2 = glv.decompose(_rows(scalars, long, every))
     points = np.concatenate([points[~long], long_points, glv.tau(long_points)])
     scalars = np.concatenate([scalars[~long], k1, k2])
-    keep = scalars.any(axis=1)
-    return (points, scalars) if keep.all() else (points[keep], scalars[keep])
+    return _drop_zero(points, scalars)
 
 
-def _gls_split(points, scalars):
-    """G2 points and scalars of the same sum with every scalar above 64 bits written as its four
-    base-|x| digits against [P, -psi P, psi^2 P, -psi^3 P] (kernels.ec.glv); zero digits dropped."""
+def _drop_zero(points, scalars):
+    bits = bit_lengths(scalars)
+    keep = bits > 0
+    return (points, scalars, bits) if keep.all() else (points[keep], scalars[keep], bits[keep])
+
+
+def _gls_split(points, scalars, bits):
+    """G2 points, scalars and bit lengths of the same sum with every scalar above 64 bits written as
+    its four base-|x| digits against [P, -psi P, psi^2 P, -psi^3 P] (kernels.ec.glv); zero digits
+    dropped."""
     from kernels.ec import glv
 
-    long = bit_lengths(scalars) > GLS_DIGIT_BITS
-    if np.count_nonzero(long) < GLS_MIN_SCALARS:
-        return points, scalars
-    digits = glv.g2_decompose(scalars[long]).reshape(-1, FR.nlimbs)
-    bases = glv.g2_bases(points[long]).reshape((-1,) + points.shape[1:])
+    long = bits > GLS_DIGIT_BITS
+    n_long = int(np.count_nonzero(long))
+    if n_long < GLS_MIN_SCALARS:
+        return points, scalars, bits
+    every = n_long == long.shape[0]
+    digits = glv.g2_decompose(_rows(scalars, long, every)).reshape(-1, FR.nlimbs)
+    bases = glv.g2_bases(_rows(points, long, every)).reshape((-1,) + points.shape[1:])
     points = np.concatenate([points[~long], bases])
     scalars = np.concatenate([scalars[~long], digits])
     digits.fill(0)
-    keep = scalars.any(axis=1)
-    return (points, scalars) if keep.all() else (points[keep], scalars[keep])
+    return _drop_zero(points, scalars)
 
 
 def _msm(msm, points, scalars, shape, element, group, device, window, glv=True):
@@ -519,19 +563,21 @@ def _msm(msm, points, scalars, shape, element, group, device, window, glv=True):
     m = points.shape[0]
     parts = []                                  # Jacobian partial sums
     if m:
-        live = scalars.any(axis=1) & points.reshape(m, -1).any(axis=1)   # skip 0 scalars and infinity
-        one = live & (scalars[:, 0] == 1) & ~scalars[:, 1:].any(axis=1)
-        rest = np.flatnonzero(live & ~one)
+        bits = bit_lengths(scalars, points)     # 0 for the terms skipped: 0 scalars and infinity
+        one = bits == 1
+        rest = bits > 1
+        n_rest = int(np.count_nonzero(rest))
         if one.any():
             part = np.empty((3,) + element, np.uint32)
             msm.sum_points(part, points[one], numba.get_num_threads())   # a copy: sum_points overwrites
             parts.append(part)
-        if rest.size:
-            rest_points, rest_scalars = points[rest], scalars[rest]
+        if n_rest:
+            every = n_rest == m
+            rest_points, rest_scalars, rest_bits = _rows(points, rest, every), _rows(scalars, rest, every), bits[rest]
             if device == "cpu" and glv:
                 split = _glv_split if group == "g1" else _gls_split
-                rest_points, rest_scalars = split(rest_points, rest_scalars)
-            for idx, c in scalar_classes(rest_scalars):
+                rest_points, rest_scalars, rest_bits = split(rest_points, rest_scalars, rest_bits)
+            for idx, c in scalar_classes(rest_scalars, rest_bits):
                 part = np.empty((3,) + element, np.uint32)
                 _bucket_msm(msm, rest_points[idx], rest_scalars[idx], element, group, device, window or c, part)
                 parts.append(part)

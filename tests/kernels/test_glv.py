@@ -95,7 +95,8 @@ def glv_always(monkeypatch):
 def test_split_doubles_the_long_scalars_only(glv_always):
     pts = np.stack([P.g1_mul(P.g1_generator(), k) for k in (2, 3, 5)])
     sc = FR.canonical([7, D * 5 + 3, R - 1])
-    new_pts, new_sc = pippenger._glv_split(pts, sc)
+    new_pts, new_sc, new_bits = pippenger._glv_split(pts, sc, pippenger.bit_lengths(sc))
+    assert new_bits.tolist() == [k.bit_length() for k in _ints(new_sc)]
     # r - 1 = x^2 (x^2 - 1) is a multiple of D: its low half is 0 and is dropped with its point.
     assert (R - 1) % D == 0
     assert _ints(new_sc) == [7, 3, 5, (R - 1) // D]
@@ -224,7 +225,8 @@ def test_g2_decompose_gives_the_digits_as_limbs():
 def test_gls_split_keeps_short_scalars_and_drops_zero_digits(gls_always):
     pts = np.stack([P.g2_mul(P.g2_generator(), k) for k in (2, 3, 5)])
     sc = FR.canonical([(1 << 64) - 1, ABS_X**2, R - 1])
-    new_pts, new_sc = pippenger._gls_split(pts, sc)
+    new_pts, new_sc, new_bits = pippenger._gls_split(pts, sc, pippenger.bit_lengths(sc))
+    assert new_bits.tolist() == [k.bit_length() for k in _ints(new_sc)]
     # the 64-bit scalar stays as it is; |x|^2 is one digit; r - 1 has its four digits less any zero
     r1 = [d for d in _ints(glv.g2_decompose(FR.canonical([R - 1]))[0])]
     assert _ints(new_sc) == [(1 << 64) - 1, 1] + [d for d in r1 if d]

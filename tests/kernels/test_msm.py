@@ -202,7 +202,15 @@ def test_scalar_classes_and_bit_lengths():
     assert len(classes) == 2                        # many short scalars, few long ones: split
     assert sorted(np.concatenate([i for i, _ in classes]).tolist()) == list(range(len(values)))
     assert max_bit_length(scalars[classes[0][0]]) <= 32 < max_bit_length(scalars[classes[1][0]])
-    assert len(scalar_classes(FR.canonical([rng.randrange(R) for _ in range(100)]))) == 1
+    (one_class, _), = scalar_classes(FR.canonical([rng.randrange(R) for _ in range(100)]))
+    assert one_class == slice(None)                 # all of them: a view, not a copy
+    # with points: 0 where the point is infinity (all zero), as the MSM skips it
+    pts = np.ones((5, 2, 12), np.uint32)
+    pts[1] = 0
+    pts[3, 1] = 0                                   # (x, 0): not all zero, not skipped
+    five = FR.canonical([7, 7, 0, 1 << 200, R - 1])
+    assert bit_lengths(five, pts).tolist() == [3, 0, 0, 201, 255]
+    assert bit_lengths(five).tolist() == [3, 3, 0, 201, 255]
     counts = np.bincount(bit_lengths(scalars), minlength=257)
     assert 1 <= histogram_window(counts)[0] <= 16
 

@@ -53,13 +53,20 @@ def _first_unsatisfied(a, b, c):
     return -1
 
 
-@dataclass
+@dataclass(frozen=True)
 class SparseMatrix:
-    """Rows of (column, coefficient) pairs in CSR form; coefficients are Montgomery Fr (nnz, 8)."""
+    """Rows of (column, coefficient) pairs in CSR form; coefficients are Montgomery Fr (nnz, 8).
+
+    Immutable, arrays included (made read-only): an R1CS caches its digest and its QAP rows, which
+    an edit in place would leave describing another circuit."""
 
     row_ptr: np.ndarray          # (rows + 1,) int64
     cols: np.ndarray             # (nnz,) int64
     coeffs: np.ndarray           # (nnz, 8) uint32, Montgomery form
+
+    def __post_init__(self):
+        for array in (self.row_ptr, self.cols, self.coeffs):
+            array.flags.writeable = False
 
     @classmethod
     def from_rows(cls, rows: Sequence[Iterable[tuple[int, int]]]) -> SparseMatrix:
@@ -134,11 +141,12 @@ def witness_to_mont(witness, n_vars: int) -> np.ndarray:
     return out
 
 
-@dataclass
+@dataclass(frozen=True)
 class R1CS:
     """A constraint system ⟨A_i,z⟩·⟨B_i,z⟩ = ⟨C_i,z⟩ with public inputs z[1..n_public].
 
-    `c` is None for systems read from a .zkey, which stores A and B only.
+    `c` is None for systems read from a .zkey, which stores A and B only. Immutable (as its
+    matrices), so the digest and the QAP rows cached on it stay its own.
     """
 
     n_vars: int
@@ -178,7 +186,7 @@ class R1CS:
                     h.update(b"absent")
                 else:
                     m.digest_into(h)
-            self._digest = h.digest()
+            object.__setattr__(self, "_digest", h.digest())
         return self._digest
 
     def evaluate(self, z_mont: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -59,6 +59,24 @@ def test_digest_tells_circuits_apart():
     assert small_builder().build().digest() != small_builder(offset=8).build().digest()
 
 
+def test_a_circuit_cannot_change_under_its_cached_digest_and_qap(small_circuit):
+    # prove() caches the digest and the QAP rows on the R1CS: an edit in place or a replaced matrix
+    # would leave them describing another circuit, so neither is possible
+    import dataclasses
+
+    r1cs = small_circuit[0]
+    digest = r1cs.digest()
+    for m in (r1cs.a, r1cs.b, r1cs.c):
+        for array in (m.row_ptr, m.cols, m.coeffs):
+            with pytest.raises(ValueError, match="read-only"):
+                array[...] = 0
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        r1cs.a = r1cs.b
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        r1cs.a.coeffs = r1cs.b.coeffs
+    assert r1cs.digest() == digest
+
+
 def test_domain_size_counts_public_rows():
     assert domain_size_for(3, 2) == 8       # 3 + 2 + 1 = 6 rows
     assert domain_size_for(5, 2) == 8

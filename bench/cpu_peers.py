@@ -1,9 +1,10 @@
 """The CPU kernels beside arkworks in one process: G1 MSM per core and one pairing, as ratios.
 
-    RAYON_NUM_THREADS=1 NUMBA_NUM_THREADS=1 python -m bench.cpu_peers [--sizes 14,16,18] [--repeats N] [--portable-too]
+    RAYON_NUM_THREADS=1 NUMBA_NUM_THREADS=1 python -m bench.cpu_peers [--sizes 14,16,18] [--g2-sizes 12,14]
+                                                                   [--repeats N] [--portable-too]
 
 The peer is arkworks through PyPI `py-arkworks-bls12381` (`G1Point.multiexp_unchecked`,
-`GT.pairing`). Both run on the same points and scalars, alternating call by call so that the load
+`G2Point.multiexp_unchecked`, `GT.pairing`). Both run on the same points and scalars, alternating call by call so that the load
 of a shared machine hits both alike, and the results are checked equal. Per core: run with one
 thread each (the variables above; the script refuses otherwise unless --threads-ok). Also times
 our MSM without GLV and the Fq product and square. Saves `bench/results/cpu-peers-<machine>.json`;
@@ -92,6 +93,40 @@ def msm_rows(ark, sizes, repeats):
     return rows
 
 
+def g2_msm_rows(ark, sizes, repeats):
+    """G2 MSM beside arkworks' G2 multiexp: ours (psi split, GLS) and ours without it."""
+    from bench.msm_bench import random_points, scalars
+    from kernels.ec.encoding import g2_compress, g2_compress_many
+    from kernels.ff.fields import FR
+    from kernels.msm.pippenger import msm_g2
+
+    rows = []
+    for log_m in sizes:
+        m = 1 << log_m
+        pts = random_points("g2", m, seed=300 + log_m)
+        sc = scalars("random", m, seed=400 + log_m)
+        raw = g2_compress_many(pts)
+        ark_pts = [ark.G2Point.from_compressed_bytes_unchecked(raw[96 * i:96 * (i + 1)]) for i in range(m)]
+        ark_sc = [ark.Scalar.from_le_bytes(k.to_bytes(32, "little")) for k in FR.canonical_to_ints(sc)]
+        ours = msm_g2(pts, sc)
+        theirs = ark.G2Point.multiexp_unchecked(ark_pts, ark_sc)
+        if g2_compress(ours) != bytes(theirs.to_compressed_bytes()) or not np.array_equal(ours, msm_g2(pts, sc, gls=False)):
+            raise SystemExit(f"MISMATCH G2 MSM 2^{log_m}")
+        best = _interleaved({"ours": lambda: msm_g2(pts, sc),
+                             "arkworks": lambda: ark.G2Point.multiexp_unchecked(ark_pts, ark_sc),
+                             "ours_no_gls": lambda: msm_g2(pts, sc, gls=False)}, repeats)
+        row = {"case": "g2 msm", "log2_m": log_m, "scalars": "random ~252-bit",
+               "ours_s": round(best["ours"], 4), "arkworks_s": round(best["arkworks"], 4),
+               "ours_no_gls_s": round(best["ours_no_gls"], 4),
+               "wall_s": {k: round(WALL[k], 4) for k in ("ours", "arkworks", "ours_no_gls")},
+               "ratio_ours_over_arkworks": round(best["ours"] / best["arkworks"], 3),
+               "ratio_gls_over_plain": round(best["ours"] / best["ours_no_gls"], 3),
+               "load_average": [round(x, 2) for x in os.getloadavg()]}
+        rows.append(row)
+        print(row, flush=True)
+    return rows
+
+
 def pairing_rows(ark, repeats):
     from kernels.ec import points as P
     from kernels.pairing import pairing
@@ -160,13 +195,14 @@ def _build_ratios(rows: list, portable: list) -> dict:
         elif new["case"] == "pairing":
             out["pairing"] = round(new["ours_ms"] / old["ours_ms"], 3)
         else:
-            out[f"g1 msm 2^{new['log2_m']}"] = round(new["ours_s"] / old["ours_s"], 3)
+            out[f"{new['case']} 2^{new['log2_m']}"] = round(new["ours_s"] / old["ours_s"], 3)
     return out
 
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sizes", default="14,16", help="log2 of the MSM sizes (default 14,16)")
+    ap.add_argument("--g2-sizes", default="", help="log2 of G2 MSM sizes beside arkworks' G2 multiexp (default none)")
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--threads-ok", action="store_true", help="allow more than one thread (not per core)")
     ap.add_argument("--portable-too", action="store_true",
@@ -190,13 +226,15 @@ def main(argv=None) -> int:
         import tempfile
 
         with tempfile.TemporaryDirectory() as tmp:
-            child = [sys.executable, "-m", "bench.cpu_peers", "--sizes", args.sizes, "--repeats", str(args.repeats),
+            child = [sys.executable, "-m", "bench.cpu_peers", "--sizes", args.sizes, "--g2-sizes", args.g2_sizes,
+                     "--repeats", str(args.repeats),
                      "--json-out", os.path.join(tmp, "rows.json")] + (["--threads-ok"] if args.threads_ok else [])
             subprocess.run(child, check=True, env={**os.environ, "ZKP_LEDGER_NO_ASM": "1"})
             portable = json.loads(open(os.path.join(tmp, "rows.json")).read())
     rows = field_rows(args.repeats)
     rows += pairing_rows(ark, args.repeats)
-    rows += msm_rows(ark, [int(s) for s in args.sizes.split(",")], args.repeats)
+    rows += msm_rows(ark, [int(s) for s in args.sizes.split(",") if s], args.repeats)
+    rows += g2_msm_rows(ark, [int(s) for s in args.g2_sizes.split(",") if s], args.repeats)
     if args.json_out:
         import json
 

@@ -49,7 +49,8 @@ def check_fits(key_bytes: int, free_bytes: int | None, total_bytes: int | None =
         of_total = f" of {_gib(total_bytes)}" if total_bytes else ""
         raise DeviceError(f"the proving key needs {_gib(need)} of GPU memory ({_gib(key_bytes)} of points and "
                           f"{_gib(need - key_bytes)} of working space) but the GPU has {_gib(free_bytes)} free"
-                          f"{of_total}: use --device cpu, or a GPU with more free memory")
+                          f"{of_total}: use --device cpu, fewer workers per GPU (each keeps its own copy), "
+                          "or a GPU with more free memory")
 
 
 @dataclass

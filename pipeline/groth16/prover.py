@@ -92,7 +92,8 @@ def prove(pk: ProvingKey, circuit: R1CS | QapMatrices, witness, *, device: str =
             raise ProofError("the fixed-base tables do not fit this proving key (made for another key?)")
     used = tables if device == "cpu" else None
     proof = _assemble(pk, z_plain, h, device, used)
-    _check_proof(pk, z_plain, proof, used is not None, witness_checked=isinstance(circuit, R1CS))
+    _check_proof(pk, z_plain, proof, used is not None, witness_checked=isinstance(circuit, R1CS),
+                 on_device=device == "cuda")
     return proof
 
 
@@ -101,7 +102,7 @@ class ProofFailsCheck(ProofError):
 
 
 def _check_proof(pk: ProvingKey, z_plain: np.ndarray, proof: Proof, with_tables: bool,
-                 witness_checked: bool = True) -> None:
+                 witness_checked: bool = True, on_device: bool = False) -> None:
     # Subgroup first: a key or table point with a small-order component would add z_j times that
     # component to A or C, which the pairing ignores (a verifying proof that leaks z_j mod its order).
     from kernels.ec.points import g1_validate, g2_validate
@@ -119,6 +120,10 @@ def _check_proof(pk: ProvingKey, z_plain: np.ndarray, proof: Proof, with_tables:
         if not witness_checked:
             raise ProofFailsCheck("the proof does not verify under the key's verifying key: the witness does not "
                                   "satisfy the key's circuit, or the key is damaged")
+        if on_device:
+            raise ProofFailsCheck("a proof made on the GPU does not verify under the key's verifying key: the GPU "
+                                  "computed a wrong result or the key is damaged; prove with --device cpu to tell "
+                                  "which (if that fails too, do not use the key)")
         if with_tables:
             raise ProofFailsCheck("a proof made with this key's fixed-base tables does not verify: the tables are "
                              "damaged; delete proving.tables beside the key or rebuild it with `zkp-ledger keys tables`")

@@ -136,3 +136,22 @@ def test_prove_on_cuda_without_a_gpu_is_a_clear_error(small_circuit, small_keys,
     r1cs, z = small_circuit
     with pytest.raises(KernelError, match="needs an NVIDIA GPU"):
         prove(_fresh_key(small_keys[0]), r1cs, z, device="cuda")
+
+
+def test_a_wrong_device_result_is_never_handed_out(cuda_device, small_circuit, small_keys, monkeypatch):
+    """A device MSM that is off by one point (a kernel bug, a flipped bit in device memory) makes a
+    proof that fails the prover's own check: it is refused, naming the GPU, never returned."""
+    from kernels.ec.points import g1_add, g1_generator
+    from pipeline.groth16 import device_key, prove
+    from pipeline.groth16.prover import ProofFailsCheck
+
+    real_msm = device_key.DeviceProvingKey.msm
+
+    def off_by_g(self, name, scalars):
+        point = real_msm(self, name, scalars)
+        return g1_add(point, g1_generator()) if name == "l_query" else point
+
+    monkeypatch.setattr(device_key.DeviceProvingKey, "msm", off_by_g)
+    r1cs, z = small_circuit
+    with pytest.raises(ProofFailsCheck, match="made on the GPU does not verify.*--device cpu"):
+        prove(_fresh_key(small_keys[0]), r1cs, z, device="cuda")

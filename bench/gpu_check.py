@@ -7,6 +7,12 @@ others); where they are absent it says so and the rest runs (`--skip-static` lea
     python3 bench/gpu_check.py                 # on the GPU machine (device tool: carry ".whl")
     python3 bench/gpu_check.py --simulate      # dry run here, in Numba's CUDA simulator, tiny sizes
     python3 bench/gpu_check.py --only-msm --skip-static     # the device MSM only: tests, G1/G2 2^16..2^20
+    python3 bench/gpu_check.py --only-prove --skip-static   # the device prover only: its tests, one chunk
+
+The prover row proves one statistics chunk (`--prove-shape`, default r256-c1-k32-t9, keys made here
+by the one-party setup, timed apart) with device "cuda" (the key resident on the GPU, H's transforms
+there) and with the CPU, checks every proof under the verifying key and that the key went to the
+device once, and reports proofs/s; under --simulate it proves a 3-constraint circuit instead.
 
 Wheels: `../shared/tools/offline-wheels.sh .whl cryptography cffi pycparser` on the development
 machine, `.whl` named in the device call's `carry`. Results go to bench/results/gpu-<machine>.json
@@ -41,14 +47,24 @@ def install_wheels() -> None:
     os.execve(sys.executable, [sys.executable, *sys.argv], env)
 
 
-def run_gpu_tests(simulate: bool, only_msm: bool = False) -> dict:
+DEVICE_PROVER_TESTS = ["tests/kernels/test_msm_resident.py", "tests/groth16/test_device_prover.py"]
+
+
+def run_gpu_tests(simulate: bool, only_msm: bool = False, only_prove: bool = False) -> dict:
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(SITE), str(REPO), os.environ.get("PYTHONPATH", "")]))
     if not simulate:
         env["ZKP_GPU_TESTS"] = "1"
-    selection = "cuda or gpu" if not simulate else "cuda"
-    where = sorted(str(p.relative_to(REPO)) for p in (REPO / "tests/kernels").glob("test_msm_cuda*.py")) \
-        if only_msm else ["tests/kernels"]
-    cmd = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-o", "addopts=", "-m", "not slow",
+    # the device prover's modules by name: their tests say "device", not "cuda"
+    selection = ("cuda or gpu" if not simulate else "cuda") + " or test_msm_resident or test_device_prover"
+    if only_msm:
+        where = sorted(str(p.relative_to(REPO)) for p in (REPO / "tests/kernels").glob("test_msm_cuda*.py"))
+    elif only_prove:
+        where = DEVICE_PROVER_TESTS
+    else:
+        where = ["tests/kernels", DEVICE_PROVER_TESTS[1]]
+    # `gpu` tests take sizes only a GPU runs in seconds (the simulator would take hours)
+    marks = "not slow" if not simulate else "not slow and not gpu"
+    cmd = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-o", "addopts=", "-m", marks,
            "-k", selection, *where]
     start = time.perf_counter()
     proc = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True)
@@ -60,6 +76,8 @@ def run_gpu_tests(simulate: bool, only_msm: bool = False) -> dict:
 
 MSM_KERNELS = ("msm_recode", "msm_chunk_g1", "msm_chunk_g2", "msm_combine_g1", "msm_combine_g2",
                "msm_reduce_g1", "msm_reduce_g2", "msm_windows_g1", "msm_windows_g2")
+PROVER_KERNELS = MSM_KERNELS + ("ntt_bit_reverse", "ntt_stage", "ntt_mul_rows", "ntt_scale", "ntt_sub_rows",
+                                "ntt_from_mont")
 
 
 def run_static_check(names=None) -> dict:
@@ -209,6 +227,54 @@ def bench_poseidon(rows: list, n: int) -> None:
                  "matches_cpu": ok})
 
 
+def _tiny_circuit():
+    """out = a²·x + 7 with x, out public: 3 constraints (a QAP domain of 8), for the simulator."""
+    from pipeline.groth16 import R1CSBuilder
+
+    b = R1CSBuilder()
+    x = b.public_input("x", 3)
+    a = b.private_input("a", 5)
+    product = b.mul(b.mul(a, a, "a squared"), x, "a² times x")
+    b.assert_equal(product + 7, b.public_input("out", 82), "out")
+    return b.build(), b.witness()
+
+
+def bench_prove(rows: list, shape_text: str | None) -> None:
+    """Groth16 proofs of one statistics chunk of `shape_text` (None: the tiny circuit) with device
+    "cuda" beside the CPU, in proofs/s; every proof verified, the key uploaded to the device once."""
+    from pipeline.groth16 import device_key, prove, setup, verify
+    from pipeline.groth16.r1cs_to_qap import domain_size_for
+
+    if shape_text is None:
+        r1cs, z = _tiny_circuit()
+        label = "3 constraints"
+    else:
+        from pipeline.circuit.statistics import Shape, circuit, sample_assignment
+        shape = Shape.parse(shape_text)
+        r1cs, z = circuit(shape), sample_assignment(shape)
+        label = shape.key_id()
+    t0 = time.perf_counter()
+    pk, vk = setup(r1cs)
+    setup_s = time.perf_counter() - t0
+    proofs = []
+    resident = []
+
+    def on_device():
+        proofs.append(prove(pk, r1cs, z, device="cuda"))
+        resident.append(device_key.resident_key(pk))    # the same device copy after every proof: one upload
+
+    first, gpu_t = timed(on_device, 2)
+    cpu_first, cpu_t = timed(lambda: proofs.append(prove(pk, r1cs, z, device="cpu")), 1)
+    public = r1cs.public_inputs(z)
+    uploads = len({id(copy) for copy in resident})
+    ok = uploads == 1 and all(verify(vk, public, proof) for proof in proofs)
+    log_n = domain_size_for(r1cs.n_constraints, r1cs.n_public).bit_length() - 1
+    rows.append({"op": f"Groth16 proofs {label} 2^{log_n}", "size": r1cs.n_constraints, "gpu_per_s": 1 / gpu_t,
+                 "cpu_per_s": 1 / cpu_t, "gpu_s": gpu_t, "cpu_s": cpu_t, "first_call_s": first,
+                 "cpu_first_call_s": cpu_first, "setup_s": setup_s, "key_uploads": uploads,
+                 "key_device_bytes": device_key.key_device_bytes(pk), "matches_cpu": ok})
+
+
 def print_table(result: dict) -> None:
     from bench.gpu_static import format_table
 
@@ -237,6 +303,9 @@ def main() -> int:
     parser.add_argument("--only-msm", action="store_true",
                         help="only the device MSM: its tests, its kernels' build table, G1/G2 at --msm-sizes")
     parser.add_argument("--msm-sizes", default="16,18,20", help="log2 point counts of the device MSM rows")
+    parser.add_argument("--only-prove", action="store_true",
+                        help="only the device prover: its tests, its kernels' build table, one chunk's proofs")
+    parser.add_argument("--prove-shape", default="r256-c1-k32-t9", help="circuit shape of the prover row")
     args = parser.parse_args()
     if args.simulate:
         os.environ["NUMBA_ENABLE_CUDASIM"] = "1"
@@ -247,17 +316,23 @@ def main() -> int:
     sys.path[:0] = [str(SITE), str(REPO)]
     from bench.machine import machine_info, save_result
 
-    tests = {"summary": "skipped"} if args.skip_tests else run_gpu_tests(args.simulate, args.only_msm)
-    static = {"error": "skipped"} if args.skip_static else run_static_check(MSM_KERNELS if args.only_msm else None)
+    tests = {"summary": "skipped"} if args.skip_tests else run_gpu_tests(args.simulate, args.only_msm,
+                                                                         args.only_prove)
+    kernels = MSM_KERNELS if args.only_msm else PROVER_KERNELS if args.only_prove else None
+    static = {"error": "skipped"} if args.skip_static else run_static_check(kernels)
     small = args.simulate
     rows: list = []
-    plan = [] if args.only_msm else [
+    plan = [] if args.only_msm or args.only_prove else [
         ("fq", bench_fq_products, (1 << (10 if small else 22),)), ("msm", bench_msm, (6 if small else 16,)),
         ("ntt", bench_ntt, (10 if small else 20,)), ("poseidon", bench_poseidon, (4 if small else 1 << 16,))]
     # the device MSM: G1 and G2 at each size (the simulator: 8 points, 8-bit scalars)
     sizes = [3] if small else [int(k) for k in args.msm_sizes.split(",") if k]
-    plan += [(f"msm {g} device 2^{k}", bench_msm_device, (g, k) + ((8,) if small else ()))
-             for g in ("g1", "g2") for k in sizes]
+    if not args.only_prove:
+        plan += [(f"msm {g} device 2^{k}", bench_msm_device, (g, k) + ((8,) if small else ()))
+                 for g in ("g1", "g2") for k in sizes]
+    # the device prover: one statistics chunk (the simulator: the tiny circuit)
+    if not args.only_msm:
+        plan.append(("prove device", bench_prove, (None if small else args.prove_shape,)))
     for name, fn, fn_args in plan:
         try:
             fn(rows, *fn_args)

@@ -9,8 +9,8 @@ Map (one module per concept, as sppark cuts it):
   ff/towers.py         Fq6, Fq12
   ff/device.py         CUDA builds of the same field routines
   ec/                  G1, G2: Jacobian, XYZZ and affine formulas, compressed encoding, checks
-  msm/                 Pippenger multi-scalar multiplication on G1 and G2
-  ntt/                 radix-2 NTT over Fr and the coset variants Groth16 needs
+  msm/                 Pippenger multi-scalar multiplication on G1 and G2; on the device against resident tables
+  ntt/                 radix-2 NTT over Fr and the coset variants Groth16 needs (CPU and CUDA)
   pairing.py           optimal ate pairing and multi-pairing
   poseidon/            Poseidon permutation over Fr (Grain LFSR constants)
 

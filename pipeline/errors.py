@@ -11,3 +11,7 @@ class InputError(PipelineError):
 
 class ProofError(PipelineError):
     """A proof, key or circuit is malformed, mismatched or does not verify."""
+
+
+class DeviceError(PipelineError):
+    """The chosen device cannot do the work (too little GPU memory for a key, say); the line says what to use."""

@@ -43,23 +43,30 @@ class BucketRuns(NamedTuple):
     first_chunk: np.ndarray   # (nwin·nb + 1,) chunks of bucket g are first_chunk[g] .. first_chunk[g+1]
 
 
-def sort_by_bucket(digits: np.ndarray, nb: int, chunk: int | None = None) -> BucketRuns:
+def sort_by_bucket(digits: np.ndarray, nb: int, chunk: int | None = None, rows=None) -> BucketRuns:
     """Sort the nonzero signed `digits` (nwin, m) into bucket runs cut into chunks (on the host).
 
     `chunk` (entries per chunk) defaults to max(MIN_CHUNK, √(largest bucket)), so that neither a
     chunk thread nor a combining thread adds more than about √ of the largest bucket's points.
-    Raises ValueError for a digit outside ±nb or more than 2^30 points.
+    `rows` (m,) names the point row that digit column k multiplies (default: row k), so that the
+    entries index a larger table kept on the device (kernels.msm.resident) without gathering it.
+    Raises ValueError for a digit outside ±nb or a point row at or above 2^30.
     """
-    return bucket_runs(np, digits, nb, chunk)
+    return bucket_runs(np, digits, nb, chunk, rows)
 
 
-def bucket_runs(xp, digits, nb: int, chunk: int | None = None) -> BucketRuns:
+def bucket_runs(xp, digits, nb: int, chunk: int | None = None, rows=None) -> BucketRuns:
     """`sort_by_bucket` in array module `xp`: NumPy on the host, CuPy on the device (then `digits`
     may be any CUDA array, and the runs are CuPy arrays)."""
     digits = xp.asarray(digits)
     nwin, m = digits.shape
-    if m >= 1 << 30:
-        raise ValueError(f"{m} points: entries hold a point index in 30 bits")
+    if rows is not None:
+        rows = xp.asarray(rows).astype(xp.int64)
+        if rows.shape != (m,):
+            raise ValueError(f"{m} digit columns but {rows.shape[0]} point rows")
+    table = m if rows is None or m == 0 else int(rows.max()) + 1
+    if table > 1 << 30:
+        raise ValueError(f"{table} points: entries hold a point index in 30 bits")
     d = digits.astype(xp.int64)
     mag = xp.abs(d)
     if mag.size and int(mag.max()) > nb:
@@ -68,7 +75,8 @@ def bucket_runs(xp, digits, nb: int, chunk: int | None = None) -> BucketRuns:
     keys = w * nb + mag[w, k] - 1
     # CuPy's argsort is a stable radix sort and takes no `kind`
     order = xp.argsort(keys, kind="stable") if xp is np else xp.argsort(keys)
-    entries = ((k[order] << 1) | (d[w, k][order] < 0)).astype(xp.int32)
+    point = k if rows is None else rows[k]
+    entries = ((point[order] << 1) | (d[w, k][order] < 0)).astype(xp.int32)
     counts = xp.bincount(keys, minlength=nwin * nb) if keys.size else xp.zeros(nwin * nb, xp.int64)
     largest = int(counts.max()) if counts.size else 0
     chunk = chunk or max(MIN_CHUNK, isqrt(largest))
@@ -86,13 +94,17 @@ def bucket_runs(xp, digits, nb: int, chunk: int | None = None) -> BucketRuns:
     return BucketRuns(entries, start.astype(xp.int32), end.astype(xp.int32), first_chunk.astype(xp.int32))
 
 
-def sort_by_bucket_on_device(d_digits, nb: int, chunk: int | None = None) -> BucketRuns:
-    """`sort_by_bucket` of device digits: with CuPy on the device where CuPy imports and a GPU is
-    in use (not the simulator), else on the host after a copy. Runs are device or host arrays."""
+def sort_by_bucket_on_device(d_digits, nb: int, chunk: int | None = None, rows=None, stream=0) -> BucketRuns:
+    """`sort_by_bucket` of device digits written on `stream`: with CuPy on the device where CuPy
+    imports and a GPU is in use (not the simulator), else on the host after a copy. Runs are device
+    or host arrays."""
     cupy = _cupy()
     if cupy is not None:
-        return bucket_runs(cupy, cupy.asarray(d_digits), nb, chunk)
-    return sort_by_bucket(d_digits.copy_to_host(), nb, chunk)
+        cuda.synchronize()          # the digits' kernels may run on any stream, CuPy sorts on its own
+        runs = bucket_runs(cupy, cupy.asarray(d_digits), nb, chunk, rows)
+        cupy.cuda.get_current_stream().synchronize()   # before kernels on `stream` read the runs
+        return runs
+    return sort_by_bucket(d_digits.copy_to_host(stream=stream), nb, chunk, rows)
 
 
 def _cupy():
@@ -165,24 +177,27 @@ def _blocks(count: int) -> int:
     return max(1, (count + THREADS_PER_BLOCK - 1) // THREADS_PER_BLOCK)
 
 
-def _on_device(a):
+def _on_device(a, stream=0):
     """A device view of a CUDA array (CuPy's runs), or a device copy of a host array."""
     if hasattr(a, "__cuda_array_interface__"):
         return cuda.as_cuda_array(a)
-    return cuda.to_device(a)
+    return cuda.to_device(a, stream=stream)
 
 
-def bucket_sums_device(group: str, d_points, runs: BucketRuns, nwin: int, nb: int):
-    """Device buckets (nwin, nb, 4, *element) XYZZ: the chunk and combine kernels over `runs`."""
+def bucket_sums_device(group: str, d_points, runs: BucketRuns, nwin: int, nb: int, stream=0):
+    """Device buckets (nwin, nb, 4, *element) XYZZ: the chunk and combine kernels over `runs`, on
+    `stream`. The runs' entries index rows of `d_points`."""
     element = tuple(d_points.shape[2:])
     chunk_kernel, combine_kernel = bucket_kernels(group)
     nchunks = runs.chunk_start.shape[0]
-    d_partials = cuda.device_array((max(nchunks, 1), 4) + element, np.uint32)
+    d_partials = cuda.device_array((max(nchunks, 1), 4) + element, np.uint32, stream=stream)
     if nchunks:
-        chunk_kernel[_blocks(nchunks), THREADS_PER_BLOCK](
-            d_points, _on_device(runs.entries), _on_device(runs.chunk_start), _on_device(runs.chunk_end), d_partials)
-    d_buckets = cuda.device_array((nwin, nb, 4) + element, np.uint32)
-    combine_kernel[_blocks(nwin * nb), THREADS_PER_BLOCK](d_partials, _on_device(runs.first_chunk), d_buckets)
+        chunk_kernel[_blocks(nchunks), THREADS_PER_BLOCK, stream](
+            d_points, _on_device(runs.entries, stream), _on_device(runs.chunk_start, stream),
+            _on_device(runs.chunk_end, stream), d_partials)
+    d_buckets = cuda.device_array((nwin, nb, 4) + element, np.uint32, stream=stream)
+    combine_kernel[_blocks(nwin * nb), THREADS_PER_BLOCK, stream](d_partials, _on_device(runs.first_chunk, stream),
+                                                                  d_buckets)
     return d_buckets
 
 

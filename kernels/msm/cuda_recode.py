@@ -54,8 +54,9 @@ def require_gpu() -> None:
                           "use device='cpu'")
 
 
-def recode_device(d_scalars, c: int, nwin: int):
-    """Device (nwin, m) int32 signed digits of the device (m, nlimbs) canonical scalars, window c.
+def recode_device(d_scalars, c: int, nwin: int, stream=0):
+    """Device (nwin, m) int32 signed digits of the device (m, nlimbs) canonical scalars, window c,
+    computed on `stream` (default: the default stream).
 
     `nwin` windows must cover the largest scalar's bit length plus one (the last carry).
     Raises ValueError for c outside 1..16 and KernelError without a GPU (simulator off).
@@ -64,10 +65,10 @@ def recode_device(d_scalars, c: int, nwin: int):
         raise ValueError(f"window {c}: signed digits on the device take 1 <= c <= {MAX_WINDOW}")
     require_gpu()
     m = d_scalars.shape[0]
-    d_digits = cuda.device_array((nwin, m), np.int32)
+    d_digits = cuda.device_array((nwin, m), np.int32, stream=stream)
     if m and nwin:
         blocks = (m + THREADS_PER_BLOCK - 1) // THREADS_PER_BLOCK
-        recode_kernel[blocks, THREADS_PER_BLOCK](d_scalars, np.int64(c), d_digits)
+        recode_kernel[blocks, THREADS_PER_BLOCK, stream](d_scalars, np.int64(c), d_digits)
     return d_digits
 
 

@@ -96,9 +96,9 @@ def segment_length(nb: int) -> int:
     return max(1, isqrt(nb))
 
 
-def reduce_and_combine_device(group: str, d_buckets, c: int):
+def reduce_and_combine_device(group: str, d_buckets, c: int, stream=0):
     """Device Jacobian (3, *element) point sum_w 2^(c·w) sum_j (j + 1) B_wj of device XYZZ buckets
-    (nwin, nb, 4, *element): the MSM's value once its buckets are accumulated."""
+    (nwin, nb, 4, *element): the MSM's value once its buckets are accumulated (kernels on `stream`)."""
     nwin, nb = d_buckets.shape[0], d_buckets.shape[1]
     element = tuple(d_buckets.shape[3:])
     if nb > 1 << (MAX_BUCKET_BITS - 1):
@@ -108,13 +108,14 @@ def reduce_and_combine_device(group: str, d_buckets, c: int):
     seg_len = segment_length(nb)
     nseg = -(-nb // seg_len)
     if nwin == 0:
-        return cuda.to_device(np.zeros((3,) + element, np.uint32))    # Jacobian infinity is Z = 0
-    d_partials = cuda.device_array((nwin, nseg, 4) + element, np.uint32)
-    d_out = cuda.device_array((3,) + element, np.uint32)
-    reduce_kernel[_blocks(nwin * nseg), THREADS_PER_BLOCK](d_buckets, np.int64(seg_len), d_partials)
+        return cuda.to_device(np.zeros((3,) + element, np.uint32), stream=stream)    # Jacobian infinity is Z = 0
+    d_partials = cuda.device_array((nwin, nseg, 4) + element, np.uint32, stream=stream)
+    d_out = cuda.device_array((3,) + element, np.uint32, stream=stream)
+    reduce_kernel[_blocks(nwin * nseg), THREADS_PER_BLOCK, stream](d_buckets, np.int64(seg_len), d_partials)
     # each window's segments are one bucket's chunks to the combine kernel: a window is a "bucket"
-    first = cuda.to_device(np.arange(0, nwin * nseg + 1, nseg, dtype=np.int32))
-    d_sums = cuda.device_array((nwin, 1, 4) + element, np.uint32)
-    combine_kernel[_blocks(nwin), THREADS_PER_BLOCK](d_partials.reshape((nwin * nseg, 4) + element), first, d_sums)
-    window_kernel[1, 1](d_sums, np.int64(c), d_out)
+    first = cuda.to_device(np.arange(0, nwin * nseg + 1, nseg, dtype=np.int32), stream=stream)
+    d_sums = cuda.device_array((nwin, 1, 4) + element, np.uint32, stream=stream)
+    combine_kernel[_blocks(nwin), THREADS_PER_BLOCK, stream](d_partials.reshape((nwin * nseg, 4) + element), first,
+                                                             d_sums)
+    window_kernel[1, 1, stream](d_sums, np.int64(c), d_out)
     return d_out

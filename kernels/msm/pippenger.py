@@ -14,8 +14,8 @@ pending (a conflict) goes into that bucket's XYZZ overflow accumulator instead. 
 (group of windows, point range) pair; its batch draws on all buckets of its windows, so
 conflicts stay rare. Buckets are reduced by the running-sum method, the window sums combined by
 Horner's rule with c doublings per window. The 1-scalars are summed by a tree of batch-affine
-additions. `device="cuda"` runs recoding, bucket accumulation, reduction and window combination
-on the device (`kernels.msm.cuda_msm`); the 0/1 split and the 1-scalars' tree sum stay here.
+additions. `device="cuda"` hands the whole MSM to the device (`kernels.msm.cuda_msm`: recoding,
+bucket accumulation, reduction and window combination there, the points of one call uploaded).
 
 On the CPU, endomorphisms shorten the scalars (kernels.ec.glv): G1 scalars above 128 bits split in
 two halves (GLV, from GLV_MIN_SCALARS of them), G2 scalars above 64 bits in four base-|x| digits by
@@ -425,9 +425,9 @@ def histogram_window(counts: np.ndarray) -> tuple[int, float]:
 
 
 def scalar_classes(scalars: np.ndarray, bits: np.ndarray | None = None) -> list[tuple[np.ndarray | slice, int]]:
-    """(indices, window) of one or two classes splitting scalars (none 0 or 1) by bit length;
-    the indices are slice(None) (a view, no copy) for one class of all of them. `bits`: their
-    `bit_lengths`, if known.
+    """(indices, window) of one or two classes splitting nonzero scalars by bit length (the CPU MSM
+    sums the 1 scalars apart; the device MSM leaves them in: one addition each); the indices are
+    slice(None) (a view, no copy) for one class of all of them. `bits`: their `bit_lengths`, if known.
 
     A short class (<= one of SHORT_CLASS_BITS bits) is split off, with its own window and number
     of windows, when the model says two MSMs cost less than one by more than a launch's overhead.
@@ -488,16 +488,9 @@ def _check_inputs(points, scalars, shape, group):
     return points, scalars
 
 
-def _bucket_msm(msm, points, scalars, element, group, device, c, out):
+def _bucket_msm(msm, points, scalars, element, c, out):
     """Jacobian out = sum [scalars[k]] points[k] by the bucket method with window c (no 0 scalars,
     no infinity)."""
-    if device == "cuda":            # recoding, sort, buckets, reduction and windows on the device
-        from numba import cuda
-
-        from kernels.msm.cuda_msm import bucket_msm_device
-
-        out[...] = bucket_msm_device(group, cuda.to_device(np.ascontiguousarray(points)), scalars, c)
-        return
     bits = max_bit_length(scalars)
     nwin = _windows(bits, c)
     digits = np.empty((nwin, points.shape[0]), np.int32)
@@ -557,8 +550,12 @@ def _gls_split(points, scalars, bits):
 
 
 def _msm(msm, points, scalars, shape, element, group, device, window, glv=True):
+    if device == "cuda":            # recoding, sort, buckets, reduction and windows on the device
+        from kernels.msm.cuda_msm import msm_g1_cuda, msm_g2_cuda
+
+        return (msm_g1_cuda if group == "g1" else msm_g2_cuda)(points, scalars, window)
     points, scalars = _check_inputs(points, scalars, shape, group)
-    if device not in ("cpu", "cuda"):
+    if device != "cpu":
         raise ValueError(f"device must be 'cpu' or 'cuda', got {device!r}")
     m = points.shape[0]
     parts = []                                  # Jacobian partial sums
@@ -574,12 +571,12 @@ def _msm(msm, points, scalars, shape, element, group, device, window, glv=True):
         if n_rest:
             every = n_rest == m
             rest_points, rest_scalars, rest_bits = _rows(points, rest, every), _rows(scalars, rest, every), bits[rest]
-            if device == "cpu" and glv:
+            if glv:
                 split = _glv_split if group == "g1" else _gls_split
                 rest_points, rest_scalars, rest_bits = split(rest_points, rest_scalars, rest_bits)
             for idx, c in scalar_classes(rest_scalars, rest_bits):
                 part = np.empty((3,) + element, np.uint32)
-                _bucket_msm(msm, rest_points[idx], rest_scalars[idx], element, group, device, window or c, part)
+                _bucket_msm(msm, rest_points[idx], rest_scalars[idx], element, window or c, part)
                 parts.append(part)
     out = np.zeros(shape, np.uint32)
     if parts:

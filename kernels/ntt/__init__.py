@@ -5,7 +5,8 @@
     domain_root(n) -> int (primitive n-th root of unity, generator 7 as arkworks)
 
 Values are (n, 8) uint32 arrays of Montgomery Fr elements, n a power of two (ValueError otherwise).
-`kernels.ntt.device` (imported on demand) holds the CUDA build: `ntt_device`, stage kernels.
+`kernels.ntt.device` (imported on demand) holds the CUDA build: `ntt_device`, `coset_ntt_device`, their
+in-place forms on device arrays, and row-wise products, differences and conversion out of Montgomery form.
 """
 
 from kernels.ntt.domain import (DEFAULT_GENERATOR, SNARKJS_GENERATOR, TWO_ADIC_ROOT, TWO_ADICITY, domain_root,

@@ -4,6 +4,7 @@
   r1cs_to_qap.py   the QAP domain and H's numerator on the odd coset (snarkjs's convention)
   setup.py         one-party key generation (toxic waste from `secrets`, erased after use)
   prover.py        prove(pk, circuit, witness) -> Proof
+  device_key.py    a proving key kept on the GPU for device="cuda" (uploaded once per process, memory checked)
   verifier.py      verify, batch_verify (random linear combination, one final exponentiation)
   keys.py          ProvingKey (memory-mappable file), VerifyingKey, Proof (192 bytes)
 

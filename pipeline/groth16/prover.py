@@ -6,6 +6,10 @@ With z the assignment, r and s fresh from the CSPRNG:
   C = Σ_private z_j·L_j + Σ p_i·H_i + s·A + r·B₁ − r·s·δ     (G1)
 where p is H's numerator on the odd coset (see r1cs_to_qap). This is snarkjs's prover, so the same
 code proves with our keys and with snarkjs .zkey files.
+
+With device="cuda" the key's query points stay on the GPU across proofs (pipeline.groth16.device_key),
+every MSM runs there against them, and H's transforms run there too; the witness check, the sparse
+products A·z, B·z and the few fixed-point terms stay on the CPU.
 """
 
 from __future__ import annotations
@@ -53,9 +57,10 @@ def prove(pk: ProvingKey, circuit: R1CS | QapMatrices, witness, *, device: str =
 
     `circuit` is an R1CS (the witness is checked against every constraint first) or the QAP rows
     read from a .zkey (no C there, so only the shape is checked; the snarkjs command verifies the
-    result instead). `device` is "cpu" or "cuda" for the MSMs. Raises ProofError for a key of
-    another circuit or a witness that does not satisfy the R1CS (naming the constraint), and
-    InputError for a malformed witness.
+    result instead). `device` is "cpu" or "cuda" (MSMs against the key kept on the GPU, H's
+    transforms there). Raises ProofError for a key of another circuit or a witness that does not
+    satisfy the R1CS (naming the constraint), InputError for a malformed witness, DeviceError when
+    the key does not fit in the GPU's free memory, KernelError for "cuda" without a GPU.
 
     `tables` (pipeline.groth16.prover_tables.ProverTables of this key) runs the CPU MSMs from
     fixed-base tables.
@@ -70,6 +75,9 @@ def prove(pk: ProvingKey, circuit: R1CS | QapMatrices, witness, *, device: str =
         raise InputError(f"device must be one of {', '.join(DEVICES)}, got {device!r}")
     qap = qap_of(circuit)
     _check_key(pk, circuit, qap)
+    if device == "cuda":            # before any work: a key that does not fit is refused at once
+        from pipeline.groth16.device_key import resident_key
+        resident_key(pk)
     if isinstance(circuit, R1CS):
         # A·z and B·z of the witness check are the first rows of H's numerator (qap = qap_of(circuit))
         z, rows = circuit.checked_evaluations(witness)
@@ -77,14 +85,15 @@ def prove(pk: ProvingKey, circuit: R1CS | QapMatrices, witness, *, device: str =
         z, rows = witness_to_mont(witness, qap.n_vars), None
     z_plain = np.empty_like(z)
     FR.from_mont_vec(z_plain, z)
-    h = h_numerator_odd_coset(qap, z, rows)
+    h = h_numerator_odd_coset(qap, z, rows, device=device)
     if tables is not None and device == "cpu":
         from pipeline.groth16.prover_tables import tables_fit
         if not tables_fit(pk, tables):
             raise ProofError("the fixed-base tables do not fit this proving key (made for another key?)")
     used = tables if device == "cpu" else None
     proof = _assemble(pk, z_plain, h, device, used)
-    _check_proof(pk, z_plain, proof, used is not None, witness_checked=isinstance(circuit, R1CS))
+    _check_proof(pk, z_plain, proof, used is not None, witness_checked=isinstance(circuit, R1CS),
+                 on_device=device == "cuda")
     return proof
 
 
@@ -93,7 +102,7 @@ class ProofFailsCheck(ProofError):
 
 
 def _check_proof(pk: ProvingKey, z_plain: np.ndarray, proof: Proof, with_tables: bool,
-                 witness_checked: bool = True) -> None:
+                 witness_checked: bool = True, on_device: bool = False) -> None:
     # Subgroup first: a key or table point with a small-order component would add z_j times that
     # component to A or C, which the pairing ignores (a verifying proof that leaks z_j mod its order).
     from kernels.ec.points import g1_validate, g2_validate
@@ -111,6 +120,10 @@ def _check_proof(pk: ProvingKey, z_plain: np.ndarray, proof: Proof, with_tables:
         if not witness_checked:
             raise ProofFailsCheck("the proof does not verify under the key's verifying key: the witness does not "
                                   "satisfy the key's circuit, or the key is damaged")
+        if on_device:
+            raise ProofFailsCheck("a proof made on the GPU does not verify under the key's verifying key: the GPU "
+                                  "computed a wrong result or the key is damaged; prove with --device cpu to tell "
+                                  "which (if that fails too, do not use the key)")
         if with_tables:
             raise ProofFailsCheck("a proof made with this key's fixed-base tables does not verify: the tables are "
                              "damaged; delete proving.tables beside the key or rebuild it with `zkp-ledger keys tables`")
@@ -120,14 +133,23 @@ def _check_proof(pk: ProvingKey, z_plain: np.ndarray, proof: Proof, with_tables:
 
 
 def _assemble(pk: ProvingKey, z_plain: np.ndarray, h_plain: np.ndarray, device: str, tables=None) -> Proof:
+    """The proof's points; MSMs from fixed-base `tables`, or with device "cuda" on the GPU against
+    the key kept there (pipeline.groth16.device_key), else on the CPU."""
     from kernels.ec.points import g1_add, g1_mul, g2_add, g2_mul
     from kernels.msm.pippenger import msm_g1, msm_g2
+
+    resident = None
+    if device == "cuda" and tables is None:
+        from pipeline.groth16.device_key import resident_key
+        resident = resident_key(pk)
 
     def msm(name, scalars):
         if tables is not None:
             from kernels.msm.tables import msm_with_table
             return msm_with_table(tables.tables[name], scalars)
-        return (msm_g2 if name == "b_g2_query" else msm_g1)(getattr(pk, name), scalars, device=device)
+        if resident is not None:
+            return resident.msm(name, scalars)
+        return (msm_g2 if name == "b_g2_query" else msm_g1)(getattr(pk, name), scalars)
 
     r, s = _random_scalar(), _random_scalar()
     vk = pk.vk

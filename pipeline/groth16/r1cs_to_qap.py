@@ -83,12 +83,14 @@ def domain_roots(n: int) -> tuple[int, int]:
     return domain_root(n, SNARKJS_GENERATOR), domain_root(2 * n, SNARKJS_GENERATOR)
 
 
-def h_numerator_odd_coset(qap: QapMatrices, z_mont: np.ndarray, r1cs_rows=None) -> np.ndarray:
+def h_numerator_odd_coset(qap: QapMatrices, z_mont: np.ndarray, r1cs_rows=None, device: str = "cpu") -> np.ndarray:
     """(n, 8) canonical Fr limbs of p = (A·z)(B·z) − C·z at ω_{2n}·ω_n^i, i = 0..n−1: the H MSM's scalars.
 
     z_mont is the Montgomery assignment (n_vars, 8). `r1cs_rows`: (A·z, B·z) over the constraint
     rows of the R1CS these QAP rows were made from (`R1CS.checked_evaluations`), which are the QAP's
-    first rows (`qap_matrices`); only the public-input rows are then computed here.
+    first rows (`qap_matrices`); only the public-input rows are then computed here. `device`
+    "cuda" runs the transforms and the products on the GPU (same result; the sparse products A·z,
+    B·z stay on the CPU); KernelError there without a GPU.
     """
     n = qap.domain_size
     omega, shift = domain_roots(n)
@@ -97,6 +99,8 @@ def h_numerator_odd_coset(qap: QapMatrices, z_mont: np.ndarray, r1cs_rows=None) 
         raise ValueError("the R1CS evaluations have more rows than the QAP")
     a = _on_domain(qap.a, z_mont, n, lead_a)
     b = _on_domain(qap.b, z_mont, n, lead_b)
+    if device == "cuda":
+        return _odd_coset_numerator_on_device(a, b, omega, shift)
     c = np.empty_like(a)
     FR.mul_vec(c, a, b)
     for values in (a, b, c):   # evaluations on ⟨ω⟩ → coefficients → evaluations on ω_{2n}·⟨ω⟩
@@ -106,3 +110,24 @@ def h_numerator_odd_coset(qap: QapMatrices, z_mont: np.ndarray, r1cs_rows=None) 
     FR.sub_vec(a, a, c)
     FR.from_mont_vec(b, a)
     return b
+
+
+def _odd_coset_numerator_on_device(a: np.ndarray, b: np.ndarray, omega: int, shift: int) -> np.ndarray:
+    """The steps of `h_numerator_odd_coset` after A·z and B·z, on the GPU: a and b (n, 8) Montgomery
+    evaluations on ⟨ω⟩ go up, the canonical limbs of p on the odd coset come back."""
+    from numba import cuda
+
+    from kernels.msm.cuda_recode import require_gpu
+    from kernels.ntt import device as ntt_device
+
+    require_gpu()
+    d_a, d_b = cuda.to_device(a), cuda.to_device(b)
+    d_c = cuda.device_array_like(d_a)
+    d_c.copy_to_device(d_a)
+    ntt_device.mul_rows_device(d_c, d_b)
+    for d_values in (d_a, d_b, d_c):   # evaluations on ⟨ω⟩ → coefficients → evaluations on ω_{2n}·⟨ω⟩
+        ntt_device.ntt_device_inplace(d_values, inverse=True, omega=omega)
+        ntt_device.coset_ntt_device_inplace(d_values, shift, omega=omega)
+    ntt_device.mul_rows_device(d_a, d_b)
+    ntt_device.sub_rows_device(d_a, d_c)
+    return ntt_device.from_mont_device(d_a).copy_to_host()

@@ -36,3 +36,25 @@ def test_device_ntt_matches_cpu_at_2_16(cuda_device, ntt_cuda):
     x = FR.from_ints([int(v) for v in rng.integers(0, 2**63, n)])
     assert (ntt_cuda.ntt_device(x) == ntt(x)).all()
     assert (ntt_cuda.coset_ntt_device(x, domain_root(2 * n)) == coset_ntt(x, domain_root(2 * n))).all()
+
+
+def test_device_row_operations_match_the_cpu(cuda_device, ntt_cuda):
+    """Row-wise product, difference and conversion out of Montgomery form on device arrays, and the
+    in-place coset transform, as the CPU computes them (what the device H is made of)."""
+    rng = random.Random(5)
+    n = 8
+    x = FR.from_ints([0, 1, R - 1] + [rng.randrange(R) for _ in range(n - 3)])
+    y = FR.from_ints([rng.randrange(R) for _ in range(n - 1)] + [0])
+    d_x, d_y = cuda_device.to_device(x), cuda_device.to_device(y)
+    want = np.empty_like(x)
+    FR.mul_vec(want, x, y)
+    assert (ntt_cuda.mul_rows_device(d_x, d_y).copy_to_host() == want).all()
+    FR.sub_vec(want, want, y)
+    assert (ntt_cuda.sub_rows_device(d_x, d_y).copy_to_host() == want).all()
+    FR.from_mont_vec(want, want)
+    assert (ntt_cuda.from_mont_device(d_x).copy_to_host() == want).all()
+    shift = domain_root(2 * n)
+    d_x = cuda_device.to_device(x)
+    assert (ntt_cuda.coset_ntt_device_inplace(d_x, shift).copy_to_host() == coset_ntt(x, shift)).all()
+    with pytest.raises(ValueError, match="non-zero"):
+        ntt_cuda.coset_ntt_device_inplace(d_x, R)

@@ -61,6 +61,17 @@ def _ark_xy(point) -> tuple[int, int]:
     return int.from_bytes(raw[:48], "big"), int.from_bytes(raw[48:96], "big")
 
 
+def _peer_row(case, log_m, ours, arkworks, plain_name, plain, repeats) -> dict:
+    """One MSM row: ours, arkworks and ours without the endomorphism split, interleaved."""
+    best = _interleaved({"ours": ours, "arkworks": arkworks, plain_name: plain}, repeats)
+    return {"case": case, "log2_m": log_m, "scalars": "random ~252-bit",
+            "ours_s": round(best["ours"], 4), "arkworks_s": round(best["arkworks"], 4),
+            f"{plain_name}_s": round(best[plain_name], 4),
+            "wall_s": {k: round(WALL[k], 4) for k in ("ours", "arkworks", plain_name)},
+            "ratio_ours_over_arkworks": round(best["ours"] / best["arkworks"], 3),
+            "load_average": [round(x, 2) for x in os.getloadavg()]}
+
+
 def msm_rows(ark, sizes, repeats):
     from bench.msm_bench import random_points, scalars
     from kernels.ec import points as P
@@ -79,15 +90,9 @@ def msm_rows(ark, sizes, repeats):
         if tuple(P.g1_to_ints(ours[None])[0]) != _ark_xy(theirs):
             raise SystemExit(f"MISMATCH G1 MSM 2^{log_m}")
         msm_g1(pts, sc, glv=False)
-        best = _interleaved({"ours": lambda: msm_g1(pts, sc),
-                             "arkworks": lambda: ark.G1Point.multiexp_unchecked(ark_pts, ark_sc),
-                             "ours_no_glv": lambda: msm_g1(pts, sc, glv=False)}, repeats)
-        row = {"case": "g1 msm", "log2_m": log_m, "scalars": "random ~252-bit",
-               "ours_s": round(best["ours"], 4), "arkworks_s": round(best["arkworks"], 4),
-               "ours_no_glv_s": round(best["ours_no_glv"], 4),
-               "wall_s": {k: round(WALL[k], 4) for k in ("ours", "arkworks", "ours_no_glv")},
-               "ratio_ours_over_arkworks": round(best["ours"] / best["arkworks"], 3),
-               "load_average": [round(x, 2) for x in os.getloadavg()]}
+        row = _peer_row("g1 msm", log_m, lambda: msm_g1(pts, sc),
+                        lambda: ark.G1Point.multiexp_unchecked(ark_pts, ark_sc),
+                        "ours_no_glv", lambda: msm_g1(pts, sc, glv=False), repeats)
         rows.append(row)
         print(row, flush=True)
     return rows
@@ -112,16 +117,10 @@ def g2_msm_rows(ark, sizes, repeats):
         theirs = ark.G2Point.multiexp_unchecked(ark_pts, ark_sc)
         if g2_compress(ours) != bytes(theirs.to_compressed_bytes()) or not np.array_equal(ours, msm_g2(pts, sc, gls=False)):
             raise SystemExit(f"MISMATCH G2 MSM 2^{log_m}")
-        best = _interleaved({"ours": lambda: msm_g2(pts, sc),
-                             "arkworks": lambda: ark.G2Point.multiexp_unchecked(ark_pts, ark_sc),
-                             "ours_no_gls": lambda: msm_g2(pts, sc, gls=False)}, repeats)
-        row = {"case": "g2 msm", "log2_m": log_m, "scalars": "random ~252-bit",
-               "ours_s": round(best["ours"], 4), "arkworks_s": round(best["arkworks"], 4),
-               "ours_no_gls_s": round(best["ours_no_gls"], 4),
-               "wall_s": {k: round(WALL[k], 4) for k in ("ours", "arkworks", "ours_no_gls")},
-               "ratio_ours_over_arkworks": round(best["ours"] / best["arkworks"], 3),
-               "ratio_gls_over_plain": round(best["ours"] / best["ours_no_gls"], 3),
-               "load_average": [round(x, 2) for x in os.getloadavg()]}
+        row = _peer_row("g2 msm", log_m, lambda: msm_g2(pts, sc),
+                        lambda: ark.G2Point.multiexp_unchecked(ark_pts, ark_sc),
+                        "ours_no_gls", lambda: msm_g2(pts, sc, gls=False), repeats)
+        row["ratio_gls_over_plain"] = round(row["ours_s"] / row["ours_no_gls_s"], 3)
         rows.append(row)
         print(row, flush=True)
     return rows

@@ -271,7 +271,10 @@ def g2_decompose(scalars: np.ndarray) -> np.ndarray:
         if not ok.all():
             raise ValueError("a G2 scalar is not below |x|^4 > r: reduce it first")
         limbs = np.zeros((m, 4, FR.nlimbs), np.uint32)
-        limbs[:, :, :2] = digits.astype("<u8").view("<u4").reshape(m, 4, 2)
+        # No temporary copy of the secret digits: the cast keeps the low word, the shift is in place.
+        np.copyto(limbs[:, :, 0], digits, casting="unsafe")
+        np.right_shift(digits, np.uint64(32), out=digits)
+        np.copyto(limbs[:, :, 1], digits, casting="unsafe")
     finally:
         digits.fill(0)
     return limbs
@@ -292,10 +295,13 @@ def g2_split(points: np.ndarray, scalars: np.ndarray) -> tuple[np.ndarray, np.nd
     |x|^4 (every canonical scalar; ValueError otherwise)."""
     limbs = g2_decompose(scalars)
     m = limbs.shape[0]
+    low = be = None
     try:
-        be = np.ascontiguousarray(limbs[:, :, :2]).view("<u8").astype(">u8")
+        low = np.ascontiguousarray(limbs[:, :, :2])
+        be = low.view("<u8").astype(">u8")
         bits = np.unpackbits(be.view(np.uint8).reshape(m, 4, 8), axis=2)
-        be.fill(0)
-    finally:
-        limbs.fill(0)
+    finally:                                   # every copy of the digits but `bits` (the caller zeroes it)
+        for copy in (limbs, low, be):
+            if copy is not None:
+                copy.fill(0)
     return g2_bases(points), bits

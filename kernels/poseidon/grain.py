@@ -213,7 +213,7 @@ def secure_mds_matrix(lfsr: GrainLFSR, num_bits: int, t: int, modulus: int,
     while True:
         m = cauchy_matrix(lfsr, num_bits, t, modulus)
         known = checked.get(matrix_digest(m)) if checked else None
-        if known is not None:
-            return m, known
+        if known is not None and known.algorithm_1 == 0 and known.algorithm_2 and known.algorithm_3:
+            return m, known          # a pin is a shortcut for a pass only; anything else is checked
         if algorithm_1(m, modulus) == 0 and algorithm_2(m, modulus) and algorithm_3(m, modulus):
             return m, MdsCheck(0, True, True, minpoly_irreducible(m, modulus))

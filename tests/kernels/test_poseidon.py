@@ -252,3 +252,16 @@ def test_batch_hash_of_many_rows():
         poseidon_hash_many([[1], [1, 2]], t, tag)
     with pytest.raises(ValueError):
         poseidon_hash_batch(np.zeros((2, 3), np.uint32), t, tag)
+
+
+def test_a_pin_recording_a_failed_check_is_not_a_shortcut():
+    # only a passing record skips the checks: a pin saying "failed" leaves the matrix to the full checks
+    from kernels.poseidon import grain
+    from kernels.poseidon.grain import matrix_digest
+    from kernels.poseidon.params import generate_params
+
+    full, partial = round_numbers(3)
+    fresh = generate_params(3, full, partial)
+    failed = {matrix_digest(fresh.mds): grain.MdsCheck(1, False, False, False)}
+    again = generate_params(3, full, partial, checked=failed)
+    assert again.mds == fresh.mds and again.mds_check == fresh.mds_check and again.mds_check.secure
